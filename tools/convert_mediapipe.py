@@ -20,6 +20,8 @@ is lossless. Layouts are changed to candle's: convolutions OHWI -> OIHW, depthwi
     blocks.{i}.dw.{weight,bias}          depthwise 3x3 of residual block i
     blocks.{i}.pw.{weight,bias}          pointwise 1x1 of residual block i
     blocks.{i}.act.weight                PReLU slopes after block i (FaceMesh only)
+    cls_{8,16}, reg_{8,16}               BlazeFace heads on the stride-8 and stride-16 maps
+    landmarks.*, presence.*              FaceMesh's two heads
 """
 import json
 import pathlib
@@ -78,8 +80,10 @@ def convert_blazeface(w: dict) -> dict:
     for i in range(16):
         conv(w, f"depthwise_conv2d{suffix(i)}", f"blocks.{i}.dw", out, depthwise=True)
         conv(w, f"conv2d_{i + 1}", f"blocks.{i}.pw", out)
-    for head in ("classificator_8", "classificator_16", "regressor_8", "regressor_16"):
-        conv(w, head, head.replace("ificator", "").replace("ressor", ""), out)
+    # Heads, named by their stride: 8 (the 16x16 map), 16 (the 8x8 map).
+    for stride in (8, 16):
+        conv(w, f"classificator_{stride}", f"cls_{stride}", out)
+        conv(w, f"regressor_{stride}", f"reg_{stride}", out)
     assert not w, f"unconverted BlazeFace tensors: {sorted(w)}"
     return out
 
