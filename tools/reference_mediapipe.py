@@ -7,8 +7,13 @@ Writes, under tests/fixtures/:
                               derived from each detection (centre, size normalised by the image
                               width / height, rotation in radians) and the 468 landmarks in
                               photo pixels (z in the same units as x).
-    blazeface_input.png       a 128 x 128 letterboxed copy of grace_hopper.jpg (PIL bilinear)
-    facemesh_input.png        a 192 x 192 crop of grace_hopper.jpg along the wheel's ROI
+    grace_hopper.webp         grace_hopper.jpg decoded by PIL and stored losslessly: JPEG
+                              decoders differ by a few levels per pixel (PIL's libjpeg-turbo vs
+                              the Rust image crate's zune-jpeg), which moves even the wheel's
+                              own ROI rotation by 1.5e-3, so the reference runs on exactly the
+                              pixels the Rust tests read.
+    blazeface_input.png       a 128 x 128 letterboxed copy of grace_hopper.webp (PIL bilinear)
+    facemesh_input.png        a 192 x 192 crop of grace_hopper.webp along the wheel's ROI
 The raw network outputs on those two inputs are written by tools/reference_tflite.py.
 
 Rebuild (outputs are committed):
@@ -27,7 +32,7 @@ from PIL import Image
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
-PHOTOS = ["grace_hopper.jpg", "astronaut.png"]
+PHOTOS = ["grace_hopper.webp", "astronaut.png"]
 
 
 def face_graph():
@@ -106,6 +111,7 @@ def bench(graph, repeats: int = 20) -> None:
 
 
 def main() -> None:
+    Image.open(FIXTURES / "grace_hopper.jpg").convert("RGB").save(FIXTURES / "grace_hopper.webp", lossless=True)
     graph = face_graph()
     if "--bench" in sys.argv:
         bench(graph)
@@ -114,9 +120,9 @@ def main() -> None:
     (FIXTURES / "mediapipe_reference.json").write_text(json.dumps(ref, separators=(",", ":")) + "\n")
     for name, r in ref.items():
         print(name, [d["score"] for d in r["detections"]], r["rois"])
-    img = load("grace_hopper.jpg")
+    img = load("grace_hopper.webp")
     blazeface_input(img).save(FIXTURES / "blazeface_input.png")
-    facemesh_input(img, ref["grace_hopper.jpg"]["rois"][0]).save(FIXTURES / "facemesh_input.png")
+    facemesh_input(img, ref["grace_hopper.webp"]["rois"][0]).save(FIXTURES / "facemesh_input.png")
 
 
 if __name__ == "__main__":

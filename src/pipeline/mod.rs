@@ -1,5 +1,6 @@
 //! The pipeline stages, each a plain function or struct shared by the GUI, the CLI, the tests
 //! and the training code: photo loading, degradation, upscaling, meshes and their files.
 
+pub mod detect;
 pub mod mesh;
 pub mod photo;
