@@ -176,3 +176,40 @@ fn landmarks68_are_anatomically_ordered() {
     assert!(p[27][1] < p[30][1] && p[30][1] < p[33][1] && p[33][1] < p[51][1]);
     assert!(p[62][1] < p[66][1] && p[60][0] < p[64][0]);
 }
+
+/// The `landmarks` method: 468 coloured vertices in the crop frame, facing the camera.
+#[test]
+fn landmark_mesh_faces_the_camera() {
+    use visage::pipeline::reconstruct::landmarks::{Options, reconstruct};
+    let det = Detector::new(&Device::Cpu).unwrap();
+    let face = reconstruct(&fixture("grace_hopper.webp"), &det, &Options::default()).unwrap();
+    let mesh = &face.mesh;
+    assert_eq!(
+        (
+            mesh.positions.len(),
+            mesh.triangles.len(),
+            mesh.colors.len()
+        ),
+        (468, 852, 468)
+    );
+    let (lo, hi) = mesh.bounds().unwrap();
+    // The face fills about 1/1.5 of the 256-pixel crop.
+    assert!(
+        lo[0] > 0.0 && hi[0] < 256.0 && lo[1] > 0.0 && hi[1] < 256.0,
+        "{lo:?} {hi:?}"
+    );
+    assert!(hi[0] - lo[0] > 120.0);
+    // The nose tip (vertex 1) is nearer the camera than the ear-side oval points, and above the chin.
+    let p = &mesh.positions;
+    assert!(p[1][2] > p[234][2] + 10.0 && p[1][2] > p[454][2] + 10.0);
+    assert!(p[1][1] > p[152][1]);
+    let facing = mesh
+        .triangles
+        .iter()
+        .filter(|t| {
+            let [a, b, c] = t.map(|i| p[i as usize]);
+            (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]) > 0.0
+        })
+        .count();
+    assert!(facing > 800, "only {facing} of 852 triangles face +Z");
+}

@@ -9,4 +9,5 @@ pub mod export;
 pub mod import;
 pub mod mesh;
 pub mod photo;
+pub mod reconstruct;
 pub mod upscale;
