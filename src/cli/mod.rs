@@ -3,7 +3,9 @@
 
 pub mod compare;
 pub mod degrade;
+pub mod detect;
 pub mod mesh_info;
+pub mod reconstruct;
 pub mod upscale;
 
 use clap::{Parser, Subcommand};
@@ -30,6 +32,10 @@ pub enum Command {
     Compare(compare::Args),
     /// Print counts, bounds and attributes of a mesh file (OBJ, PLY, STL, GLB).
     MeshInfo(mesh_info::Args),
+    /// Find every face: print boxes, keypoints and scores as JSON, write an overlay PNG.
+    Detect(detect::Args),
+    /// Reconstruct a face mesh from a photo and write it (OBJ, PLY, STL, GLB).
+    Reconstruct(reconstruct::Args),
 }
 
 impl Command {
@@ -43,6 +49,8 @@ impl Command {
             Self::Upscale(a) => upscale::run(a),
             Self::Compare(a) => compare::run(a),
             Self::MeshInfo(a) => mesh_info::run(a),
+            Self::Detect(a) => detect::run(a),
+            Self::Reconstruct(a) => reconstruct::run(a),
         }
     }
 }

@@ -17,8 +17,9 @@
 //! | 48-59 | outer lips from the right corner, upper lip first | 61 39 37 0 267 269 291 405 314 17 84 181 |
 //! | 60-67 | inner lips from the right corner, upper lip first | 78 82 13 312 308 317 14 87 |
 //!
-//! The table was assembled by locating each 300-W point among FaceMesh's vertices on the
-//! fixtures' overlays (`visage detect --overlay`), checked by the symmetry test below.
+//! The table was assembled by locating each 300-W point among FaceMesh's vertices on a plot of
+//! the wheel's landmarks on the Grace Hopper fixture; `tests/frontend.rs`
+//! (`landmarks68_are_anatomically_ordered`) checks left/right, top/bottom order on it.
 
 /// FaceMesh vertex index of each of the 68 300-W points (see the module table).
 pub const FACEMESH_TO_68: [usize; 68] = [

@@ -24,6 +24,7 @@
 
 pub mod decode;
 pub mod landmarks68;
+pub mod overlay;
 pub mod roi;
 pub mod tiles;
 pub mod warp;
