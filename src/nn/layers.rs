@@ -40,6 +40,8 @@ impl Padding {
 #[derive(Clone, Debug)]
 pub struct Stem {
     weight: Tensor,
+    /// The weight as `[k * k * I, O]` for the im2col + matmul form.
+    matrix: Tensor,
     bias: Tensor,
     k: usize,
     padding: Padding,
@@ -57,9 +59,15 @@ impl Stem {
         k: usize,
         padding: Padding,
     ) -> Result<Self> {
+        let weight = vb.get((c_out, c_in, k, k), "weight")?;
+        let matrix = weight
+            .permute((2, 3, 1, 0))?
+            .reshape((k * k * c_in, c_out))?
+            .contiguous()?;
         Ok(Self {
-            weight: vb.get((c_out, c_in, k, k), "weight")?,
-            bias: vb.get(c_out, "bias")?.reshape((1, c_out, 1, 1))?,
+            weight,
+            matrix,
+            bias: vb.get(c_out, "bias")?,
             k,
             padding,
         })
@@ -70,13 +78,39 @@ impl Stem {
     /// # Errors
     /// Shape mismatches.
     pub fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        let (_, _, h, w) = xs.dims4()?;
-        let (t, b) = self.padding.amounts(h, self.k, 2);
+        let (b, _, h, w) = xs.dims4()?;
+        let (t, bt) = self.padding.amounts(h, self.k, 2);
         let (l, r) = self.padding.amounts(w, self.k, 2);
-        let xs = xs.pad_with_zeros(2, t, b)?.pad_with_zeros(3, l, r)?;
-        let ys = xs
-            .conv2d(&self.weight, 0, 2, 1, 1)?
-            .broadcast_add(&self.bias)?;
+        if xs.device().is_cpu() && xs.dtype() == candle_core::DType::F32 {
+            let (ho, wo) = ((h + t + bt - self.k) / 2 + 1, (w + l + r - self.k) / 2 + 1);
+            let op = super::cpu_kernels::Im2ColNhwc {
+                k: self.k,
+                stride: 2,
+                pad_top: t,
+                pad_left: l,
+                out: (ho, wo),
+            };
+            let cols = xs
+                .permute((0, 2, 3, 1))?
+                .contiguous()?
+                .apply_op1_no_bwd(&op)?;
+            let ys = cols.matmul(&self.matrix)?.broadcast_add(&self.bias)?;
+            return ys.reshape((b, ho, wo, ()));
+        }
+        self.forward_conv(xs)
+    }
+
+    /// The portable form: explicit padding and candle's conv2d (any device).
+    ///
+    /// # Errors
+    /// Shape mismatches.
+    pub fn forward_conv(&self, xs: &Tensor) -> Result<Tensor> {
+        let (_, _, h, w) = xs.dims4()?;
+        let (t, bt) = self.padding.amounts(h, self.k, 2);
+        let (l, r) = self.padding.amounts(w, self.k, 2);
+        let xs = xs.pad_with_zeros(2, t, bt)?.pad_with_zeros(3, l, r)?;
+        let bias = self.bias.reshape((1, (), 1, 1))?;
+        let ys = xs.conv2d(&self.weight, 0, 2, 1, 1)?.broadcast_add(&bias)?;
         ys.permute((0, 2, 3, 1))?.contiguous()
     }
 }
@@ -85,6 +119,7 @@ impl Stem {
 #[derive(Clone, Debug)]
 pub struct Depthwise3x3 {
     taps: Vec<Tensor>,
+    kernel: super::cpu_kernels::DepthwiseNhwc,
     bias: Tensor,
     stride: usize,
     padding: Padding,
@@ -102,9 +137,24 @@ impl Depthwise3x3 {
             .t()?
             .contiguous()?;
         let taps = (0..9).map(|i| w.get(i)).collect::<Result<Vec<_>>>()?;
+        let bias = vb.get(c, "bias")?;
+        // The top/left padding of an even-sized input (the bottom/right follows from the size).
+        let pad = if stride == 1 {
+            1
+        } else {
+            padding.amounts(2, 3, 2).0
+        };
+        let kernel = super::cpu_kernels::DepthwiseNhwc {
+            weights: w.flatten_all()?.to_vec1()?,
+            bias: bias.to_vec1()?,
+            stride,
+            pad_top: pad,
+            pad_left: pad,
+        };
         Ok(Self {
             taps,
-            bias: vb.get(c, "bias")?,
+            kernel,
+            bias,
             stride,
             padding,
         })
@@ -115,6 +165,17 @@ impl Depthwise3x3 {
     /// # Errors
     /// Shape mismatches.
     pub fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        if xs.device().is_cpu() && xs.dtype() == candle_core::DType::F32 {
+            return xs.contiguous()?.apply_op1_no_bwd(&self.kernel);
+        }
+        self.forward_slices(xs)
+    }
+
+    /// The portable form: 9 shifted slices times per-channel weights (any device).
+    ///
+    /// # Errors
+    /// Shape mismatches.
+    pub fn forward_slices(&self, xs: &Tensor) -> Result<Tensor> {
         let (b, h, w, c) = xs.dims4()?;
         if self.stride == 1 {
             let xs = xs.pad_with_zeros(1, 1, 1)?.pad_with_zeros(2, 1, 1)?;
@@ -290,6 +351,104 @@ impl Module for ResBlock {
 /// # Errors
 /// Odd sizes.
 pub fn max_pool2(xs: &Tensor) -> Result<Tensor> {
+    if xs.device().is_cpu() && xs.dtype() == candle_core::DType::F32 {
+        return xs
+            .contiguous()?
+            .apply_op1_no_bwd(&super::cpu_kernels::MaxPool2Nhwc);
+    }
+    max_pool2_reshape(xs)
+}
+
+/// The portable 2x2 max-pool: a reshape and two reductions (any device).
+///
+/// # Errors
+/// Odd sizes.
+pub fn max_pool2_reshape(xs: &Tensor) -> Result<Tensor> {
     let (b, h, w, c) = xs.dims4()?;
     xs.reshape((b, h / 2, 2, w / 2, 2, c))?.max(4)?.max(2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{DType, Device};
+
+    /// The fused CPU kernel and the portable slices agree, for both strides and paddings.
+    #[test]
+    fn depthwise_kernel_matches_slices() {
+        let dev = Device::Cpu;
+        let mut map = std::collections::HashMap::new();
+        map.insert(
+            "weight".to_string(),
+            Tensor::randn(0f32, 1.0, (5, 1, 3, 3), &dev).unwrap(),
+        );
+        map.insert(
+            "bias".to_string(),
+            Tensor::randn(0f32, 1.0, 5, &dev).unwrap(),
+        );
+        let vb = VarBuilder::from_tensors(map, DType::F32, &dev);
+        let xs = Tensor::randn(0f32, 1.0, (2, 8, 6, 5), &dev).unwrap();
+        for (stride, padding) in [
+            (1, Padding::TfliteSame),
+            (2, Padding::TfliteSame),
+            (2, Padding::Symmetric),
+        ] {
+            let dw = Depthwise3x3::new(vb.clone(), 5, stride, padding).unwrap();
+            let diff = (dw.forward(&xs).unwrap() - dw.forward_slices(&xs).unwrap()).unwrap();
+            let err: f32 = diff.abs().unwrap().max_all().unwrap().to_scalar().unwrap();
+            assert!(err < 1e-5, "stride {stride} {padding:?}: {err}");
+        }
+    }
+
+    fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar()
+            .unwrap()
+    }
+
+    /// The im2col stem and the CPU max-pool agree with candle's conv2d and reductions.
+    #[test]
+    fn cpu_stem_and_pool_match_portable_forms() {
+        let dev = Device::Cpu;
+        let mut map = std::collections::HashMap::new();
+        map.insert(
+            "weight".to_string(),
+            Tensor::randn(0f32, 1.0, (4, 3, 5, 5), &dev).unwrap(),
+        );
+        map.insert(
+            "bias".to_string(),
+            Tensor::randn(0f32, 1.0, 4, &dev).unwrap(),
+        );
+        let vb = VarBuilder::from_tensors(map, DType::F32, &dev);
+        let xs = Tensor::randn(0f32, 1.0, (2, 3, 16, 12), &dev).unwrap();
+        for padding in [Padding::TfliteSame, Padding::Symmetric] {
+            let stem = Stem::new(vb.clone(), 3, 4, 5, padding).unwrap();
+            let err = max_abs_diff(
+                &stem.forward(&xs).unwrap(),
+                &stem.forward_conv(&xs).unwrap(),
+            );
+            assert!(err < 1e-4, "{padding:?}: {err}");
+        }
+        let maps = Tensor::randn(0f32, 1.0, (2, 6, 4, 3), &dev).unwrap();
+        assert_eq!(
+            max_abs_diff(
+                &max_pool2(&maps).unwrap(),
+                &max_pool2_reshape(&maps).unwrap()
+            ),
+            0.0
+        );
+    }
+
+    #[test]
+    fn tflite_same_amounts() {
+        assert_eq!(Padding::TfliteSame.amounts(128, 5, 2), (1, 2));
+        assert_eq!(Padding::TfliteSame.amounts(64, 3, 2), (0, 1));
+        assert_eq!(Padding::TfliteSame.amounts(64, 3, 1), (1, 1));
+        assert_eq!(Padding::Symmetric.amounts(64, 3, 2), (1, 1));
+    }
 }

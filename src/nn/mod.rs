@@ -3,8 +3,10 @@
 //! - [`blazeface`]: MediaPipe's short-range face detector (128x128 input, 896 anchors).
 //! - [`facemesh`]: MediaPipe's 468-point 3D landmark network (192x192 crop).
 //! - [`layers`]: the depthwise-separable residual blocks and TFLite SAME padding they share.
+//! - [`cpu_kernels`]: the fused CPU kernel of their depthwise convolution.
 
 pub mod blazeface;
+pub mod cpu_kernels;
 pub mod facemesh;
 pub mod layers;
 
