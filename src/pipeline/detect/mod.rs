@@ -77,6 +77,13 @@ pub struct DetectOptions {
     /// Smallest tile side (pixels) of the small-face tile passes (see [`tiles`]); 0 disables
     /// tiling.
     pub min_tile_side: u32,
+    /// Most tiles per photo (each one BlazeFace pass, ~2-3 ms on one CPU core).
+    pub max_tiles: usize,
+    /// Faces narrower than this fraction of the photo's longer side (the whole-photo pass saw
+    /// them at under `128 x fraction` pixels) take their box from a tile when one found them,
+    /// and get their ROI re-centred on a first set of landmarks and are landmarked again; 0
+    /// disables both.
+    pub refine_below: f32,
 }
 
 impl Default for DetectOptions {
@@ -86,7 +93,9 @@ impl Default for DetectOptions {
             nms_iou: 0.3,
             min_presence: 0.5,
             whole_image_max_side: 160,
-            min_tile_side: 256,
+            min_tile_side: 128,
+            max_tiles: 128,
+            refine_below: 0.15,
         }
     }
 }
@@ -163,28 +172,36 @@ impl Detector {
             y: (hf - side) / 2.0,
             side,
         };
-        let dets = decode::weighted_nms(self.detect_square(img, &whole)?, self.options.nms_iou);
-        let mut faces: Vec<Face> = dets.iter().map(to_face).collect();
-        if self.options.min_tile_side > 0 {
-            let mut found = Vec::new();
-            for tile in tiles::grid(w, h, self.options.min_tile_side) {
-                let in_tile =
-                    decode::weighted_nms(self.detect_square(img, &tile)?, self.options.nms_iou);
-                found.extend(
-                    in_tile
-                        .into_iter()
-                        .filter(|d| !tiles::touches_inner_edge(d, &tile, wf, hf, 0.02)),
-                );
-            }
-            let new = tiles::new_faces(&dets, found, self.options.nms_iou);
-            for face in new.iter().map(to_face) {
-                let marks = self.landmarks_in(img, &Roi::from_face(&face))?;
-                if marks.presence >= self.options.min_presence {
-                    faces.push(face);
-                }
-            }
-            faces.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let mut dets = decode::weighted_nms(self.detect_square(img, &whole)?, self.options.nms_iou);
+        if self.options.min_tile_side == 0 {
+            return Ok(dets.iter().map(to_face).collect());
         }
+        let mut found = Vec::new();
+        for tile in tiles::grid(w, h, self.options.min_tile_side, self.options.max_tiles) {
+            let in_tile =
+                decode::weighted_nms(self.detect_square(img, &tile)?, self.options.nms_iou);
+            found.extend(
+                in_tile
+                    .into_iter()
+                    .filter(|d| !tiles::touches_inner_edge(d, &tile, wf, hf, 0.02)),
+            );
+        }
+        let found = decode::weighted_nms(found, self.options.nms_iou);
+        tiles::sharpen(
+            &mut dets,
+            &found,
+            self.options.nms_iou,
+            self.options.refine_below * side,
+        );
+        let mut faces: Vec<Face> = dets.iter().map(to_face).collect();
+        let new = tiles::new_faces(&dets, found, self.options.nms_iou);
+        for face in new.iter().map(to_face) {
+            let marks = self.landmarks_in(img, &Roi::from_face(&face))?;
+            if marks.presence >= self.options.min_presence {
+                faces.push(face);
+            }
+        }
+        faces.sort_by(|a, b| b.score.total_cmp(&a.score));
         Ok(faces)
     }
 
@@ -225,12 +242,26 @@ impl Detector {
             .collect())
     }
 
-    /// The 468 landmarks of `face`, in its MediaPipe ROI.
+    /// The 468 landmarks of `face`, in its MediaPipe ROI; small faces (see
+    /// [`DetectOptions::refine_below`]) are landmarked a second time in the ROI of the first
+    /// landmarks, as MediaPipe's video tracking does.
     ///
     /// # Errors
     /// [`DetectError::NoLandmarks`] when FaceMesh's presence is below `min_presence`.
     pub fn landmarks(&self, img: &RgbImage, face: &Face) -> Result<Landmarks, DetectError> {
-        let marks = self.landmarks_in(img, &Roi::from_face(face))?;
+        let mut marks = self.landmarks_in(img, &Roi::from_face(face))?;
+        #[allow(clippy::cast_precision_loss)]
+        let long = img.width().max(img.height()) as f32;
+        if face.bbox[2] < self.options.refine_below * long
+            && marks.presence >= self.options.min_presence
+        {
+            if let Some(roi) = Roi::from_landmarks(&marks.points) {
+                let refined = self.landmarks_in(img, &roi)?;
+                if refined.presence >= self.options.min_presence {
+                    marks = refined;
+                }
+            }
+        }
         if marks.presence < self.options.min_presence {
             return Err(DetectError::NoLandmarks {
                 presence: marks.presence,
