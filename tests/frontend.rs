@@ -7,6 +7,8 @@
 //!
 //! Run: `cargo test --release --test frontend -- --nocapture` (prints the measured errors).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use candle_core::Device;
 use image::RgbImage;
 use serde_json::Value;

@@ -146,10 +146,10 @@ impl Detector {
             return Ok(faces);
         }
         let (w, h) = img.dimensions();
-        if w.max(h) <= self.options.whole_image_max_side {
-            if let Some(face) = self.whole_image_face(img)? {
-                return Ok(vec![face]);
-            }
+        if w.max(h) <= self.options.whole_image_max_side
+            && let Some(face) = self.whole_image_face(img)?
+        {
+            return Ok(vec![face]);
         }
         Err(DetectError::NoFace {
             width: w,
@@ -277,12 +277,11 @@ impl Detector {
         let long = img.width().max(img.height()) as f32;
         if face.bbox[2] < self.options.refine_below * long
             && marks.presence >= self.options.min_presence
+            && let Some(roi) = Roi::from_landmarks(&marks.points)
         {
-            if let Some(roi) = Roi::from_landmarks(&marks.points) {
-                let refined = self.landmarks_in(img, &roi)?;
-                if refined.presence >= self.options.min_presence {
-                    marks = refined;
-                }
+            let refined = self.landmarks_in(img, &roi)?;
+            if refined.presence >= self.options.min_presence {
+                marks = refined;
             }
         }
         if marks.presence < self.options.min_presence {
