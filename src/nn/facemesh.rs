@@ -244,6 +244,7 @@ mod tests {
     #[test]
     fn matches_tflite_runtime() {
         let (err, presence_err) = max_errors(&Config::mediapipe());
+        println!("FaceMesh vs TFLite: landmarks {err:.2e} px, presence logit {presence_err:.2e}");
         assert!(err < 0.02, "landmark error {err} px");
         assert!(presence_err < 1e-2, "presence logit error {presence_err}");
     }
