@@ -7,4 +7,6 @@
 pub mod cli;
 pub mod figure;
 pub mod metrics;
+pub mod nn;
 pub mod pipeline;
+pub mod train;
