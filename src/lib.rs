@@ -3,4 +3,6 @@
 //! The library holds every stage as plain functions and types (`pipeline`), the networks
 //! (`nn`), and the front ends' shared parts. The `visage` binary is the GUI and the CLI.
 
+pub mod cli;
 pub mod pipeline;
+pub mod synth;

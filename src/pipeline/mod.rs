@@ -3,4 +3,3 @@
 
 pub mod mesh;
 pub mod photo;
-

@@ -46,7 +46,9 @@ pub enum PhotoError {
         height: u32,
     },
     /// The image is smaller than any face could be.
-    #[error("{path}: the image is {width} x {height} pixels; at least {MIN_SIDE} x {MIN_SIDE} is needed")]
+    #[error(
+        "{path}: the image is {width} x {height} pixels; at least {MIN_SIDE} x {MIN_SIDE} is needed"
+    )]
     TooSmall {
         /// File path.
         path: PathBuf,
@@ -217,7 +219,14 @@ mod tests {
         let img = ImageBuffer::from_pixel(1, 1, Rgb([1u8, 2, 3]));
         let bytes = encode(&DynamicImage::ImageRgb8(img), image::ImageFormat::Png);
         let err = decode(&bytes, Path::new("one.png")).unwrap_err();
-        assert!(matches!(err, PhotoError::TooSmall { width: 1, height: 1, .. }));
+        assert!(matches!(
+            err,
+            PhotoError::TooSmall {
+                width: 1,
+                height: 1,
+                ..
+            }
+        ));
         assert!(err.to_string().starts_with("one.png: "));
     }
 

@@ -11,7 +11,9 @@ struct DisjointSets {
 impl DisjointSets {
     fn new(n: usize) -> Self {
         Self {
-            parent: (0..n).map(|i| u32::try_from(i).unwrap_or(u32::MAX)).collect(),
+            parent: (0..n)
+                .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+                .collect(),
         }
     }
 

@@ -37,7 +37,11 @@ impl Mesh {
     /// rejected, unused vertices removed. Vertex colours come from `colors` when given (same size
     /// as the map).
     #[must_use]
-    pub fn from_depth(map: &DepthMap, colors: Option<&RgbImage>, options: DepthMeshOptions) -> Self {
+    pub fn from_depth(
+        map: &DepthMap,
+        colors: Option<&RgbImage>,
+        options: DepthMeshOptions,
+    ) -> Self {
         let (w, h) = (map.width, map.height);
         let mut positions = Vec::with_capacity(w * h);
         for row in 0..h {
@@ -65,7 +69,10 @@ impl Mesh {
                 let [a, b, c, d] = q.map(|j| u32::try_from(j).unwrap_or(u32::MAX));
                 // Rows go down the image while +Y goes up, so (a, c, b) is counter-clockwise
                 // seen from +Z.
-                for (t, corners) in [([a, c, b], [q[0], q[2], q[1]]), ([b, c, d], [q[1], q[2], q[3]])] {
+                for (t, corners) in [
+                    ([a, c, b], [q[0], q[2], q[1]]),
+                    ([b, c, d], [q[1], q[2], q[3]]),
+                ] {
                     if corners.iter().all(|&j| ok(j)) && short(t) {
                         triangles.push(t);
                     }
@@ -77,7 +84,8 @@ impl Mesh {
             triangles,
             ..Mesh::default()
         };
-        if let Some(img) = colors.filter(|img| img.width() as usize == w && img.height() as usize == h)
+        if let Some(img) =
+            colors.filter(|img| img.width() as usize == w && img.height() as usize == h)
         {
             mesh.colors = img
                 .pixels()
@@ -141,7 +149,9 @@ mod tests {
 
     #[test]
     fn colours_follow_pixels() {
-        let img = RgbImage::from_fn(2, 2, |x, y| image::Rgb([(x * 255) as u8, (y * 255) as u8, 0]));
+        let img = RgbImage::from_fn(2, 2, |x, y| {
+            image::Rgb([(x * 255) as u8, (y * 255) as u8, 0])
+        });
         let map = DepthMap {
             width: 2,
             height: 2,

@@ -1,0 +1,3 @@
+//! Command-line front ends, one file per subcommand.
+
+pub mod synth;
