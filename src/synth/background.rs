@@ -44,9 +44,9 @@ pub fn background(style: u32, seed: u32, size: usize) -> Vec<[f32; 3]> {
                 2 => {
                     let u = (x * dx + y * dy) * freq * 0.5;
                     let v = (-x * dy + y * dx) * freq * 0.5 * (seed % 2) as f32;
-                    let w = (u.fract() - 0.5)
+                    let w = (u.rem_euclid(1.0) - 0.5)
                         .abs()
-                        .max((v.fract() - 0.5).abs() * (seed % 2) as f32);
+                        .max((v.rem_euclid(1.0) - 0.5).abs() * (seed % 2) as f32);
                     mix(a, b, smoothstep(0.2, 0.3, w))
                 }
                 _ => blobs.iter().fold(

@@ -5,8 +5,8 @@
 
 use super::model::{FaceModel, Part};
 
-const N_LAT: usize = 40;
-const N_LON: usize = 48;
+const N_LAT: usize = 60;
+const N_LON: usize = 72;
 const RADII: [f32; 3] = [7.5, 10.5, 9.5];
 
 /// Builds the procedural head model.
@@ -23,7 +23,7 @@ pub fn head() -> FaceModel {
                 theta.cos(),
                 theta.sin() * phi.cos(),
             ];
-            let bump = 2.5 * (-(d[0] * d[0] + (d[1] + 0.05).powi(2)) / 0.02).exp() * d[2].max(0.0);
+            let bump = 2.0 * (-(d[0] * d[0] + (d[1] + 0.05).powi(2)) / 0.04).exp() * d[2].max(0.0);
             neutral.push([d[0] * RADII[0], d[1] * RADII[1], d[2] * (RADII[2] + bump)]);
             dirs.push(d);
         }
@@ -73,7 +73,7 @@ fn identity_modes(neutral: &[[f32; 3]], dirs: &[[f32; 3]]) -> Vec<f32> {
     out.extend(
         dirs.iter()
             .map(|d| {
-                let nose = (-(d[0] * d[0] + (d[1] + 0.05).powi(2)) / 0.02).exp() * d[2].max(0.0);
+                let nose = (-(d[0] * d[0] + (d[1] + 0.05).powi(2)) / 0.04).exp() * d[2].max(0.0);
                 [0.0, 0.0, 0.8 * nose]
             })
             .flatten(),

@@ -27,7 +27,11 @@ impl ShadowMap {
     #[must_use]
     pub fn build(positions: &[[f32; 3]], triangles: &[[u32; 3]], light: [f32; 3]) -> Self {
         let l = normalize(light);
-        let helper = if l[1].abs() < 0.9 { [0.0, 1.0, 0.0] } else { [1.0, 0.0, 0.0] };
+        let helper = if l[1].abs() < 0.9 {
+            [0.0, 1.0, 0.0]
+        } else {
+            [1.0, 0.0, 0.0]
+        };
         let u = normalize(cross(helper, l));
         let v = cross(l, u);
         let (mut lo, mut hi) = ([f32::MAX; 2], [f32::MIN; 2]);
@@ -49,7 +53,8 @@ impl ShadowMap {
             px_per_cm,
         };
         let verts: Vec<ScreenVertex> = positions.iter().map(|&p| map.to_light(p)).collect();
-        map.buffer.draw(&verts, triangles, Projection::Orthographic, Cull::None, 0.0);
+        map.buffer
+            .draw(&verts, triangles, Projection::Orthographic, Cull::None, 0.0);
         map
     }
 
@@ -103,7 +108,11 @@ pub struct ShadePoint {
 #[must_use]
 pub fn shade(light: &Lighting, look: &Look, s: &ShadePoint) -> [f32; 3] {
     let view = normalize(scale(s.position, -1.0));
-    let n = if dot(s.normal, view) < 0.0 { scale(s.normal, -1.0) } else { s.normal };
+    let n = if dot(s.normal, view) < 0.0 {
+        scale(s.normal, -1.0)
+    } else {
+        s.normal
+    };
     let (cavity, wrap, spec, shine) = match s.part {
         Part::Face | Part::Head => (1.0, 0.3, look.specular, look.shininess),
         Part::Eyeball => (0.8, 0.0, 0.5, 120.0),
@@ -121,7 +130,11 @@ pub fn shade(light: &Lighting, look: &Look, s: &ShadePoint) -> [f32; 3] {
         scale(light.key, diffuse * cavity.sqrt()),
     );
     let h = normalize(add(light.key_dir, view));
-    let sheen = if ndl > 0.0 { spec * dot(n, h).max(0.0).powf(shine) * s.lit } else { 0.0 };
+    let sheen = if ndl > 0.0 {
+        spec * dot(n, h).max(0.0).powf(shine) * s.lit
+    } else {
+        0.0
+    };
     [
         s.albedo[0] * irradiance[0] + sheen * light.key[0],
         s.albedo[1] * irradiance[1] + sheen * light.key[1],
@@ -137,7 +150,12 @@ mod tests {
     fn a_plate_shadows_what_lies_behind_it() {
         // A square plate at z = 10 between the light (towards -z, i.e. the camera side) and a
         // point at z = 20 behind it; a point beside the plate stays lit.
-        let plate = [[-2.0, -2.0, 10.0], [2.0, -2.0, 10.0], [2.0, 2.0, 10.0], [-2.0, 2.0, 10.0]];
+        let plate = [
+            [-2.0, -2.0, 10.0],
+            [2.0, -2.0, 10.0],
+            [2.0, 2.0, 10.0],
+            [-2.0, 2.0, 10.0],
+        ];
         let mut positions = plate.to_vec();
         positions.extend([[-8.0, -8.0, 20.0], [8.0, 8.0, 20.0]]);
         let map = ShadowMap::build(&positions, &[[0, 1, 2], [0, 2, 3]], [0.0, 0.0, -1.0]);
