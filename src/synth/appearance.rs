@@ -6,7 +6,7 @@ use super::math::{mix, smoothstep};
 use super::model::Part;
 use super::noise::{fbm3, hash01, value3};
 use super::params::Look;
-use super::regions::{Regions, eye_cosine};
+use super::regions::{Regions, eye_radius};
 
 /// Sclera albedo (linear).
 const SCLERA: [f32; 3] = [0.62, 0.58, 0.55];
@@ -98,12 +98,11 @@ fn skin_detail(look: &Look, s: &Surface) -> [f32; 3] {
 }
 
 fn eye_detail(look: &Look, regions: &Regions, s: &Surface) -> [f32; 3] {
-    let cos = eye_cosine(&regions.eyes, s.rest);
-    // Iris half-angle ~ 30 degrees, pupil ~ 11 degrees.
-    let iris = smoothstep(0.855, 0.875, cos);
-    let pupil = smoothstep(0.975, 0.982, cos);
-    let rays = value3(s.rest.map(|v| v * 12.0), look.seed ^ 0x1E);
-    let limbal = 1.0 - 0.5 * smoothstep(0.9, 0.87, cos);
+    let r = eye_radius(&regions.eyes, s.rest);
+    let iris = 1.0 - smoothstep(0.55, 0.62, r);
+    let pupil = 1.0 - smoothstep(0.17, 0.23, r);
+    let rays = value3(s.rest.map(|v| v * 14.0), look.seed ^ 0x1E);
+    let limbal = 1.0 - 0.5 * smoothstep(0.42, 0.58, r);
     let iris_c = look.iris.map(|v| v * (0.7 + 0.6 * rays) * limbal);
     let c = mix(s.albedo, iris_c, iris);
     mix(c, [0.01, 0.01, 0.012], pupil)

@@ -146,7 +146,7 @@ impl SampleParams {
         let framing = Framing {
             distance: uniform(&mut r3, 35.0, 150.0),
             offset: [normal(&mut r3) * 4.0, normal(&mut r3) * 3.0],
-            side: uniform(&mut r3, 17.0, 23.0),
+            side: uniform(&mut r3, 20.0, 28.0),
             shift: [normal(&mut r3) * 0.03, normal(&mut r3) * 0.03],
         };
         let mut r4 = SampleRng::for_sample(id, 4);

@@ -3,16 +3,14 @@
 //! a stored vertex list: every weight is recomputed from the landmarks at load time, so the
 //! same code serves the ICT model and the procedural test head.
 
-use super::math::{dot, normalize, smoothstep, sub};
+use super::math::smoothstep;
 use super::model::{FaceModel, Part};
 
-/// One eyeball in the neutral pose.
+/// One eyeball in the neutral pose, looking along the model's +Z.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Eye {
-    /// Centre of the eyeball's vertices (cm).
-    pub centre: [f32; 3],
-    /// Unit gaze axis: from the centre to the front-most vertex.
-    pub axis: [f32; 3],
+    /// Front-most point of the cornea (cm): the pupil's centre.
+    pub front: [f32; 3],
 }
 
 /// Per-vertex region weights in [0, 1] (and the hairline coordinate), one entry per vertex.
@@ -79,30 +77,29 @@ fn eyes(model: &FaceModel) -> Vec<Eye> {
         .iter()
         .filter(|(lo, hi)| lo < hi && *hi <= model.neutral.len())
         .map(|&(lo, hi)| {
-            let verts = &model.neutral[lo..hi];
-            let k = verts.len() as f32;
-            let centre: [f32; 3] =
-                std::array::from_fn(|a| verts.iter().map(|p| p[a]).sum::<f32>() / k);
-            let front = verts
-                .iter()
-                .copied()
-                .fold(centre, |best, p| if p[2] > best[2] { p } else { best });
-            Eye {
-                centre,
-                axis: normalize(sub(front, centre)),
-            }
+            let front =
+                model.neutral[lo..hi]
+                    .iter()
+                    .copied()
+                    .fold(
+                        [0.0, 0.0, f32::MIN],
+                        |best, p| if p[2] > best[2] { p } else { best },
+                    );
+            Eye { front }
         })
         .collect()
 }
 
-/// Cosine between the gaze axis of the nearest eye and the direction from its centre to `p`
-/// (rest-pose position): 1 at the pupil centre, falling off across the iris and sclera.
+/// Distance in cm of rest-pose point `p` from the gaze axis of the nearest eye, for points on
+/// the eyeball's front (within 0.8 cm behind the cornea); `f32::MAX` elsewhere. The iris spans
+/// about 0.6 cm, the pupil about 0.2 cm.
 #[must_use]
-pub fn eye_cosine(eyes: &[Eye], p: [f32; 3]) -> f32 {
-    let d2 = |e: &Eye| dot(sub(p, e.centre), sub(p, e.centre));
+pub fn eye_radius(eyes: &[Eye], p: [f32; 3]) -> f32 {
+    let d2 = |e: &Eye| (p[0] - e.front[0]).powi(2) + (p[1] - e.front[1]).powi(2);
     eyes.iter()
         .min_by(|a, b| d2(a).total_cmp(&d2(b)))
-        .map_or(-1.0, |e| dot(normalize(sub(p, e.centre)), e.axis))
+        .filter(|e| p[2] > e.front[2] - 0.8)
+        .map_or(f32::MAX, |e| d2(e).sqrt())
 }
 
 /// Signed distance from `q` to a closed polygon (negative inside).

@@ -10,7 +10,7 @@ use super::appearance::{Surface, detail, vertex_albedo};
 use super::background::background;
 use super::camera::Camera;
 use super::degrade::degrade;
-use super::math::{normalize, to_srgb, vertex_normals};
+use super::math::{add, normalize, scale, to_srgb, vertex_normals};
 use super::model::FaceModel;
 use super::occluder::{Canvas, draw};
 use super::params::SampleParams;
@@ -275,7 +275,8 @@ impl Engine {
             beard: interp1(&self.regions.beard, tri, b),
             part: self.model.triangle_part[t],
         };
-        let lit = shadow.light(position, 0.4);
+        // Normal-offset lookup against shadow acne on grazing surfaces.
+        let lit = shadow.light(add(position, scale(normal, 0.35)), 0.3);
         let point = ShadePoint {
             position,
             normal,
