@@ -54,7 +54,7 @@ pub struct Args {
 /// # Errors
 /// A missing ICT model (one line naming the path), an unwritable output, a failed render.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    if args.size < 16 || args.size % 8 != 0 {
+    if args.size < 16 || !args.size.is_multiple_of(8) {
         bail!(
             "--size must be a multiple of 8 and at least 16, got {}",
             args.size

@@ -200,16 +200,16 @@ fn expressions(model: &FaceModel, r: &mut SampleRng) -> Vec<f32> {
             .strip_suffix("_L")
             .map(|s| format!("{s}_R"))
             .or_else(|| name.strip_suffix("_R").map(|s| format!("{s}_L")));
-        if let Some(m) = mirror.and_then(|m| model.expression_index(&m)) {
-            if chance(r, 0.6) {
-                w[m] = w[k];
-            }
+        if let Some(m) = mirror.and_then(|m| model.expression_index(&m))
+            && chance(r, 0.6)
+        {
+            w[m] = w[k];
         }
     }
-    if let Some(j) = model.expression_index("jawOpen") {
-        if chance(r, 0.35) {
-            w[j] = uniform(r, 0.2, 1.0);
-        }
+    if let Some(j) = model.expression_index("jawOpen")
+        && chance(r, 0.35)
+    {
+        w[j] = uniform(r, 0.2, 1.0);
     }
     w
 }

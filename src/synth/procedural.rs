@@ -70,14 +70,10 @@ fn identity_modes(neutral: &[[f32; 3]], dirs: &[[f32; 3]]) -> Vec<f32> {
     // Wider head, longer head, bigger nose.
     out.extend(neutral.iter().flat_map(|p| [p[0] * 0.08, 0.0, 0.0]));
     out.extend(neutral.iter().flat_map(|p| [0.0, p[1] * 0.08, 0.0]));
-    out.extend(
-        dirs.iter()
-            .map(|d| {
-                let nose = (-(d[0] * d[0] + (d[1] + 0.05).powi(2)) / 0.04).exp() * d[2].max(0.0);
-                [0.0, 0.0, 0.8 * nose]
-            })
-            .flatten(),
-    );
+    out.extend(dirs.iter().flat_map(|d| {
+        let nose = (-(d[0] * d[0] + (d[1] + 0.05).powi(2)) / 0.04).exp() * d[2].max(0.0);
+        [0.0, 0.0, 0.8 * nose]
+    }));
     out
 }
 

@@ -162,17 +162,36 @@ fn missing_model_is_one_clear_error() {
 fn culling_keeps_the_visible_surface_of_ict() {
     use super::raster::{Cull, DepthTest, Projection, VisBuffer};
     let path = super::ict_path(None, std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
-    let e = Engine::new(FaceModel::load_ict(&path).unwrap(), EngineOptions::default());
+    let e = Engine::new(
+        FaceModel::load_ict(&path).unwrap(),
+        EngineOptions::default(),
+    );
     let (mut diff, mut total) = (0usize, 0usize);
     for id in 0..40 {
         let p = super::params::SampleParams::draw(&e.model, id);
-        let cam = super::camera::Camera::new([0.0, 2.0, 3.0], [0.0, 2.0, 9.0], p.pose, p.framing, 128);
+        let cam =
+            super::camera::Camera::new([0.0, 2.0, 3.0], [0.0, 2.0, 9.0], p.pose, p.framing, 128);
         let shape = e.model.shape(&p.identity, &p.expression);
-        let v: Vec<_> = shape.iter().map(|&x| cam.project(cam.to_camera(x), 1.0)).collect();
+        let v: Vec<_> = shape
+            .iter()
+            .map(|&x| cam.project(cam.to_camera(x), 1.0))
+            .collect();
         let mut a = VisBuffer::new(128, 128, DepthTest::Nearest);
-        a.draw(&v, &e.model.triangles, Projection::Perspective, Cull::Back, 1.0);
+        a.draw(
+            &v,
+            &e.model.triangles,
+            Projection::Perspective,
+            Cull::Back,
+            1.0,
+        );
         let mut b = VisBuffer::new(128, 128, DepthTest::Nearest);
-        b.draw(&v, &e.model.triangles, Projection::Perspective, Cull::None, 1.0);
+        b.draw(
+            &v,
+            &e.model.triangles,
+            Projection::Perspective,
+            Cull::None,
+            1.0,
+        );
         for i in 0..128 * 128 {
             if b.covered(i) {
                 total += 1;
@@ -183,6 +202,9 @@ fn culling_keeps_the_visible_surface_of_ict() {
         }
     }
     let frac = diff as f64 / total as f64;
-    eprintln!("culling changes {diff} of {total} covered pixels ({:.4} %)", 100.0 * frac);
+    eprintln!(
+        "culling changes {diff} of {total} covered pixels ({:.4} %)",
+        100.0 * frac
+    );
     assert!(frac < 0.002, "{frac}");
 }
