@@ -57,6 +57,12 @@ pub enum PhotoError {
         /// Height.
         height: u32,
     },
+    /// The file ends before the image data does.
+    #[error("{path}: the image data is damaged or truncated: the file ends before the image does")]
+    Truncated {
+        /// File path.
+        path: PathBuf,
+    },
     /// The decoder failed (truncated or corrupt data).
     #[error("{path}: the image data is damaged or truncated: {source}")]
     Decode {
@@ -123,8 +129,13 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<RgbImage, PhotoError> {
     let reader = ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|source| PhotoError::Io { path: p(), source })?;
-    if reader.format().is_none() {
-        return Err(PhotoError::UnknownFormat { path: p() });
+    match reader.format() {
+        None => return Err(PhotoError::UnknownFormat { path: p() }),
+        // The JPEG decoder fills a cut-off scan with grey instead of failing: check the end.
+        Some(image::ImageFormat::Jpeg) if !jpeg_is_complete(bytes) => {
+            return Err(PhotoError::Truncated { path: p() });
+        }
+        Some(_) => {}
     }
     let mut decoder = reader
         .into_decoder()
@@ -157,6 +168,15 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<RgbImage, PhotoError> {
         DynamicImage::from_decoder(decoder).map_err(|source| decode_error(path, source))?;
     image.apply_orientation(orientation);
     Ok(to_rgb8(&image))
+}
+
+/// True when an end-of-image marker (FF D9) follows the last start-of-scan marker (FF DA).
+/// Inside entropy-coded data FF is always followed by 00 or a restart marker, so FF D9 cannot
+/// occur there by chance; an EXIF thumbnail's own markers come before the main scan.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last_scan = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    let last_end = bytes.windows(2).rposition(|w| w == [0xFF, 0xD9]);
+    matches!((last_scan, last_end), (Some(s), Some(e)) if e > s)
 }
 
 fn decode_error(path: &Path, source: image::ImageError) -> PhotoError {

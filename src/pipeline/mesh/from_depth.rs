@@ -142,8 +142,9 @@ mod tests {
             mask,
         };
         let m = Mesh::from_depth(&map, None, DepthMeshOptions::default());
-        // 8 quads-halves in total; the masked corner removes 1, the spike removes 2.
-        assert_eq!(m.triangles.len(), 5);
+        // 8 triangles in total; the masked top-left corner removes the one triangle that uses
+        // it, the spike removes the one that uses the bottom-right vertex.
+        assert_eq!(m.triangles.len(), 6);
         assert!(m.positions.iter().all(|p| p[2] == 0.0));
     }
 

@@ -120,7 +120,7 @@ mod tests {
         let (lo0, hi0) = m.bounds().unwrap();
         m.taubin_smooth(TaubinOptions::default());
         let after = interior_z_rms(&m, n);
-        assert!(after < before * 0.3, "rms {before} -> {after}");
+        assert!(after < before * 0.5, "rms {before} -> {after}");
         // Taubin does not shrink the grid's footprint noticeably.
         let (lo1, hi1) = m.bounds().unwrap();
         let width0 = hi0[0] - lo0[0];

@@ -1,0 +1,184 @@
+//! The `visage` binary on good and bad input: bad photos exit non-zero with one clear line that
+//! names the file, and never panic.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn visage(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_visage"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// CRC-32 (IEEE), for hand-made PNG chunks.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A PNG whose header claims `w x h` pixels, followed by a few bytes of image data.
+fn png_header(w: u32, h: u32) -> Vec<u8> {
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend(w.to_be_bytes());
+    ihdr.extend(h.to_be_bytes());
+    ihdr.extend([8, 2, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(13u32.to_be_bytes());
+    png.extend(&ihdr);
+    png.extend(crc32(&ihdr).to_be_bytes());
+    for (kind, data) in [
+        (&b"IDAT"[..], &[0x78, 0x9c, 0x03, 0x00][..]),
+        (b"IEND", b""),
+    ] {
+        let mut chunk = kind.to_vec();
+        chunk.extend(data);
+        png.extend(u32::try_from(data.len()).unwrap().to_be_bytes());
+        png.extend(&chunk);
+        png.extend(crc32(&chunk).to_be_bytes());
+    }
+    png
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+#[test]
+fn bad_photos_fail_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let jpeg = std::fs::read("tests/fixtures/grace_hopper.jpg").unwrap();
+    let png = std::fs::read("tests/fixtures/astronaut.png").unwrap();
+    let mut one = Vec::new();
+    image::RgbImage::new(1, 1)
+        .write_to(&mut std::io::Cursor::new(&mut one), image::ImageFormat::Png)
+        .unwrap();
+    let cases = [
+        (write(d, "empty.jpg", b""), "empty"),
+        (write(d, "notes.txt", b"not a photo\n"), "not an image"),
+        (
+            write(d, "cut.jpg", &jpeg[..jpeg.len() / 2]),
+            "damaged or truncated",
+        ),
+        (
+            write(d, "cut.png", &png[..png.len() / 3]),
+            "damaged or truncated",
+        ),
+        (
+            write(d, "huge.png", &png_header(100_000, 100_000)),
+            "limit is 16384",
+        ),
+        (write(d, "one.png", &one), "at least 16 x 16"),
+        (d.join("missing.png"), "cannot read"),
+    ];
+    for (path, reason) in cases {
+        let out = d.join("out.png");
+        let (ok, _, err) = visage(&[
+            "degrade",
+            path.to_str().unwrap(),
+            "--scale",
+            "2",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(!ok, "{} should fail", path.display());
+        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(
+            err.trim().lines().count(),
+            1,
+            "one line for {}: {err}",
+            path.display()
+        );
+        let name = path.file_name().unwrap().to_str().unwrap();
+        assert!(err.contains(name) && err.contains(reason), "{name}: {err}");
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn compare_prints_a_table_and_writes_the_strip() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cmp");
+    let (ok, stdout, err) = visage(&[
+        "compare",
+        "--scale",
+        "4",
+        "tests/fixtures/astronaut.png",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    for name in ["bilinear", "bicubic", "PSNR RGB"] {
+        assert!(stdout.contains(name), "{stdout}");
+    }
+    let strip = image::open(out.join("compare.png")).unwrap();
+    assert!(strip.width() > 4 * 512, "four panels side by side");
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let rows = metrics["rows"].as_array().unwrap();
+    let psnr = |i: usize| rows[i]["psnr_rgb"].as_f64().unwrap();
+    // Bicubic beats bilinear at x4 on this portrait, and both are plausible numbers.
+    assert!(psnr(1) > psnr(0), "{rows:?}");
+    assert!((20.0..40.0).contains(&psnr(0)), "{rows:?}");
+}
+
+#[test]
+fn upscale_degrade_and_mesh_info_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let low = dir.path().join("low.png");
+    let high = dir.path().join("high.png");
+    let (ok, _, err) = visage(&[
+        "degrade",
+        "tests/fixtures/grace_hopper.jpg",
+        "--scale",
+        "4",
+        "-o",
+        low.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(image::image_dimensions(&low).unwrap(), (128, 150));
+    let (ok, _, err) = visage(&[
+        "upscale",
+        low.to_str().unwrap(),
+        "--method",
+        "bilinear",
+        "--scale",
+        "2",
+        "-o",
+        high.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(image::image_dimensions(&high).unwrap(), (256, 300));
+
+    let (ok, _, err) = visage(&["mesh-info", "nope.xyz"]);
+    assert!(!ok && err.contains("unknown mesh format"), "{err}");
+}
+
+#[test]
+fn help_describes_every_subcommand() {
+    let (ok, stdout, _) = visage(&["--help"]);
+    assert!(ok);
+    for sub in ["degrade", "upscale", "compare", "mesh-info"] {
+        assert!(stdout.contains(sub), "{stdout}");
+    }
+}
