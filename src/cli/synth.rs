@@ -11,6 +11,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use rayon::prelude::*;
 
+use super::save_image;
 use crate::synth::preview::contact_sheet;
 use crate::synth::shard::{self, ShardInfo};
 use crate::synth::{
@@ -41,6 +42,9 @@ pub struct Args {
     /// Write a contact sheet of the first (up to 24) samples with their depth maps here.
     #[arg(long)]
     pub preview: Option<PathBuf>,
+    /// Tiles per row of the contact sheet.
+    #[arg(long, default_value_t = 4)]
+    pub preview_columns: usize,
     /// Path of ict_face_model.safetensors (default: $VISAGE_ICT, else ../shared/ict-face-model/).
     #[arg(long)]
     pub ict: Option<PathBuf>,
@@ -116,7 +120,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         preview.extend(samples.into_iter().take(24 - preview.len().min(24)));
     }
     if let Some(path) = &args.preview {
-        write_preview(path, &preview, options.size)?;
+        write_preview(path, &preview, args)?;
     }
     Ok(())
 }
@@ -132,10 +136,11 @@ fn render_range(engine: &Engine, first: u64, last: u64) -> anyhow::Result<Vec<Sa
         .collect()
 }
 
-fn write_preview(path: &Path, samples: &[Sample], size: usize) -> anyhow::Result<()> {
-    contact_sheet(samples, size, 4)
-        .save(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+fn write_preview(path: &Path, samples: &[Sample], args: &Args) -> anyhow::Result<()> {
+    save_image(
+        &contact_sheet(samples, args.size, args.preview_columns),
+        path,
+    )?;
     eprintln!("wrote the contact sheet {}", path.display());
     Ok(())
 }
@@ -170,7 +175,7 @@ fn bench(engine: &Engine, args: &Args) -> anyhow::Result<()> {
         rayon::current_num_threads()
     );
     if let Some(path) = &args.preview {
-        write_preview(path, &samples[..samples.len().min(24)], args.size)?;
+        write_preview(path, &samples[..samples.len().min(24)], args)?;
     }
     Ok(())
 }

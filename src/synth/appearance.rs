@@ -35,16 +35,8 @@ pub fn vertex_albedo(look: &Look, regions: &Regions, parts: &[Part]) -> Vec<[f32
 }
 
 fn skin_albedo(look: &Look, regions: &Regions, i: usize) -> [f32; 3] {
-    let mut c = mix(look.skin, look.lip, regions.lip[i]);
-    c = mix(c, look.hair, regions.brow[i] * look.brow);
-    if let Some(line) = look.hairline {
-        c = mix(
-            c,
-            look.hair,
-            smoothstep(line - 0.4, line + 0.4, regions.hair[i]),
-        );
-    }
-    c
+    let c = mix(look.skin, look.lip, regions.lip[i]);
+    mix(c, look.hair, regions.brow[i] * look.brow)
 }
 
 /// Rest-pose surface point data a pixel interpolates for its detail.
@@ -56,6 +48,8 @@ pub struct Surface {
     pub rest: [f32; 3],
     /// Beard-area weight.
     pub beard: f32,
+    /// Height above the hairline surface, cm ([`Regions::hair`]).
+    pub hair: f32,
     /// Part of the covering triangle.
     pub part: Part,
 }
@@ -85,13 +79,22 @@ fn skin_detail(look: &Look, s: &Surface) -> [f32; 3] {
             c[2] * (1.0 - 1.1 * k).max(0.0),
         ];
     }
+    if let Some(line) = look.hairline {
+        // A ragged hairline and strand-like streaks (noise stretched along the model's Y).
+        let ragged = 0.8 * (value3(p.map(|v| v * 1.5), look.seed ^ 0x4A) - 0.5);
+        let w = smoothstep(line - 0.25, line + 0.25, s.hair + ragged);
+        if w > 0.0 {
+            let strands = fbm3([p[0] * 4.0, p[1] * 0.7, p[2] * 4.0], 3, look.seed ^ 0x5B);
+            c = mix(c, look.hair.map(|v| v * (0.55 + 0.9 * strands)), w);
+        }
+    }
     if look.stubble > 0.0 && s.beard > 0.0 {
         let cell = p.map(|v| (v * 9.0).floor() as i32);
         let h = hash01(cell[0], cell[1], cell[2], look.seed ^ 0xBEA);
-        if h < look.stubble * s.beard * 0.7 {
-            c = mix(c, look.hair, 0.65);
+        if h < look.stubble * s.beard * 0.45 {
+            c = mix(c, look.hair, 0.4);
         } else {
-            c = mix(c, look.hair, 0.12 * look.stubble * s.beard);
+            c = mix(c, look.hair, 0.2 * look.stubble * s.beard);
         }
     }
     c
@@ -129,6 +132,15 @@ mod tests {
             .enumerate()
             .max_by(|a, b| a.1[1].total_cmp(&b.1[1]));
         let top = top.map_or(0, |(i, _)| i);
-        assert!((albedo[top][0] - look.hair[0]).abs() < 1e-4);
+        look.hair = [0.02, 0.015, 0.01];
+        let surface = Surface {
+            albedo: albedo[top],
+            rest: model.neutral[top],
+            beard: 0.0,
+            hair: regions.hair[top],
+            part: Part::Head,
+        };
+        let c = detail(&look, &regions, &surface);
+        assert!(c[0] < 0.5 * look.skin[0], "{c:?} vs skin {:?}", look.skin);
     }
 }

@@ -312,7 +312,7 @@ fn lighting(r: &mut SampleRng) -> Lighting {
     };
     let warm = uniform(r, -0.15, 0.15);
     let tint = [1.0 + warm, 1.0, 1.0 - warm];
-    let key_i = uniform(r, 0.6, 1.5);
+    let key_i = uniform(r, 0.6, 1.3);
     let az = uniform(r, -80.0, 80.0);
     let sky_i = uniform(r, 0.12, 0.45);
     Lighting {

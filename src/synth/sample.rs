@@ -273,6 +273,7 @@ impl Engine {
             albedo: interp(albedo, tri, b),
             rest: interp(&self.model.neutral, tri, b),
             beard: interp1(&self.regions.beard, tri, b),
+            hair: interp1(&self.regions.hair, tri, b),
             part: self.model.triangle_part[t],
         };
         // Normal-offset lookup against shadow acne on grazing surfaces.
