@@ -10,3 +10,4 @@ pub mod metrics;
 pub mod nn;
 pub mod pipeline;
 pub mod train;
+pub mod synth;

@@ -5,6 +5,7 @@ pub mod compare;
 pub mod degrade;
 pub mod mesh_info;
 pub mod train;
+pub mod synth;
 pub mod upscale;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +34,8 @@ pub enum Command {
     MeshInfo(mesh_info::Args),
     /// Train one of the project's networks (checkpoints and resumes).
     Train(train::Args),
+    /// Render synthetic training faces with exact 3D ground truth into safetensors shards.
+    Synth(synth::Args),
 }
 
 impl Command {
@@ -47,6 +50,7 @@ impl Command {
             Self::Compare(a) => compare::run(a),
             Self::MeshInfo(a) => mesh_info::run(a),
             Self::Train(a) => train::run(a),
+            Self::Synth(a) => synth::run(a),
         }
     }
 }
