@@ -22,7 +22,9 @@ pub struct SrBatch {
     pub hr: Tensor,
 }
 
-/// Every image file (png, jpg, jpeg, webp, bmp, tif, tiff) under `dirs`, recursively, sorted.
+/// Every image under `dirs`, recursively, in sorted file order: image files (png, jpg, jpeg,
+/// webp, bmp, tif, tiff) as they are, and synthetic-face shards (`*.safetensors` written by
+/// `visage synth`) as their clean renders.
 ///
 /// # Errors
 /// Unreadable folders or images.
@@ -32,10 +34,27 @@ pub fn load_images(dirs: &[impl AsRef<Path>]) -> anyhow::Result<Vec<RgbImage>> {
         collect(dir.as_ref(), &mut files)?;
     }
     files.sort();
-    files
-        .iter()
-        .map(|f| Ok(Photo::load(f)?.rgb))
-        .collect::<anyhow::Result<Vec<_>>>()
+    let mut images = Vec::new();
+    for f in &files {
+        if f.extension().is_some_and(|e| e == "safetensors") {
+            images.extend(shard_images(f)?);
+        } else {
+            images.push(Photo::load(f)?.rgb);
+        }
+    }
+    Ok(images)
+}
+
+/// The clean renders of a synthetic shard.
+fn shard_images(path: &Path) -> anyhow::Result<Vec<RgbImage>> {
+    let shard = crate::synth::shard::Shard::open(path)?;
+    let side = u32::try_from(shard.info.size)?;
+    (0..shard.len())
+        .map(|i| {
+            RgbImage::from_raw(side, side, shard.u8s("clean", i)?)
+                .with_context(|| format!("{}: sample {i} has the wrong size", path.display()))
+        })
+        .collect()
 }
 
 fn collect(dir: &Path, files: &mut Vec<std::path::PathBuf>) -> anyhow::Result<()> {
@@ -46,7 +65,8 @@ fn collect(dir: &Path, files: &mut Vec<std::path::PathBuf>) -> anyhow::Result<()
         if path.is_dir() {
             collect(&path, files)?;
         } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-            ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"].contains(&e.to_ascii_lowercase().as_str())
+            ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "safetensors"]
+                .contains(&e.to_ascii_lowercase().as_str())
         }) {
             files.push(path);
         }
