@@ -3,9 +3,11 @@
 
 pub mod compare;
 pub mod degrade;
+pub mod detect;
 pub mod mesh_info;
-pub mod train;
+pub mod reconstruct;
 pub mod synth;
+pub mod train;
 pub mod upscale;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +38,10 @@ pub enum Command {
     Train(train::Args),
     /// Render synthetic training faces with exact 3D ground truth into safetensors shards.
     Synth(synth::Args),
+    /// Find every face: print boxes, keypoints and scores as JSON, write an overlay PNG.
+    Detect(detect::Args),
+    /// Reconstruct a face mesh from a photo and write it (OBJ, PLY, STL, GLB).
+    Reconstruct(reconstruct::Args),
 }
 
 impl Command {
@@ -51,6 +57,8 @@ impl Command {
             Self::MeshInfo(a) => mesh_info::run(a),
             Self::Train(a) => train::run(a),
             Self::Synth(a) => synth::run(a),
+            Self::Detect(a) => detect::run(a),
+            Self::Reconstruct(a) => reconstruct::run(a),
         }
     }
 }
