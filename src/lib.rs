@@ -9,5 +9,5 @@ pub mod figure;
 pub mod metrics;
 pub mod nn;
 pub mod pipeline;
-pub mod train;
 pub mod synth;
+pub mod train;

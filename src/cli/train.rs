@@ -76,10 +76,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 train: a.train.clone(),
                 val: a.val.clone(),
                 checkpoint_dir: a.checkpoint_dir.clone(),
-                out: a
-                    .out
-                    .clone()
-                    .unwrap_or_else(|| PathBuf::from(format!("weights/espcn_x{}.safetensors", a.scale))),
+                out: a.out.clone().unwrap_or_else(|| {
+                    PathBuf::from(format!("weights/espcn_x{}.safetensors", a.scale))
+                }),
                 steps: a.steps,
                 minutes: a.minutes,
                 batch: a.batch,

@@ -132,7 +132,11 @@ impl Espcn {
 /// Candle errors.
 pub fn to_tensor(image: &RgbImage, device: &Device) -> Result<Tensor> {
     let (w, h) = (image.width() as usize, image.height() as usize);
-    let data: Vec<f32> = image.as_raw().iter().map(|&v| f32::from(v) / 255.0).collect();
+    let data: Vec<f32> = image
+        .as_raw()
+        .iter()
+        .map(|&v| f32::from(v) / 255.0)
+        .collect();
     Tensor::from_vec(data, (1, h, w, 3), device)?
         .permute((0, 3, 1, 2))?
         .contiguous()
@@ -145,7 +149,9 @@ pub fn to_tensor(image: &RgbImage, device: &Device) -> Result<Tensor> {
 pub fn from_tensor(t: &Tensor) -> Result<RgbImage> {
     let (_, c, h, w) = t.dims4()?;
     if c != 3 {
-        return Err(candle_core::Error::Msg(format!("expected 3 channels, got {c}")));
+        return Err(candle_core::Error::Msg(format!(
+            "expected 3 channels, got {c}"
+        )));
     }
     let hwc = t
         .get(0)?
@@ -184,9 +190,12 @@ mod tests {
                 var.set(&var.zeros_like().unwrap()).unwrap();
             }
         }
-        let img = RgbImage::from_fn(9, 7, |x, y| image::Rgb([(x * 20) as u8, (y * 30) as u8, 77]));
+        let img = RgbImage::from_fn(9, 7, |x, y| {
+            image::Rgb([(x * 20) as u8, (y * 30) as u8, 77])
+        });
         let out = net.upscale_image(&img, &dev).unwrap();
-        let bicubic = image::imageops::resize(&img, 36, 28, image::imageops::FilterType::CatmullRom);
+        let bicubic =
+            image::imageops::resize(&img, 36, 28, image::imageops::FilterType::CatmullRom);
         assert_eq!(out, bicubic);
     }
 
@@ -194,7 +203,10 @@ mod tests {
     fn pixel_shuffle_order() {
         // Channel k = (c, i, j) lands at output pixel (r*y + i, r*x + j) of channel c.
         let dev = Device::Cpu;
-        let t = Tensor::arange(0f32, 12.0, &dev).unwrap().reshape((1, 12, 1, 1)).unwrap();
+        let t = Tensor::arange(0f32, 12.0, &dev)
+            .unwrap()
+            .reshape((1, 12, 1, 1))
+            .unwrap();
         let s = candle_nn::ops::pixel_shuffle(&t, 2).unwrap();
         let v = s.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         assert_eq!(v, (0..12).map(|i| i as f32).collect::<Vec<_>>());

@@ -44,7 +44,13 @@ impl FastEspcn {
                 Some(b) => b.to_device(&Device::Cpu)?.to_vec1::<f32>()?,
                 None => vec![0.0; cout],
             };
-            Ok(Layer { weight, bias, k, cin, cout })
+            Ok(Layer {
+                weight,
+                bias,
+                k,
+                cin,
+                cout,
+            })
         };
         let [a, b, c] = net.layers();
         Ok(Self {
@@ -162,7 +168,12 @@ mod tests {
             let a = net.upscale_image(&img, &dev).unwrap();
             let b = fast.upscale_image(&img).unwrap();
             assert_eq!(a.dimensions(), b.dimensions());
-            let worst = a.as_raw().iter().zip(b.as_raw()).map(|(p, q)| p.abs_diff(*q)).max();
+            let worst = a
+                .as_raw()
+                .iter()
+                .zip(b.as_raw())
+                .map(|(p, q)| p.abs_diff(*q))
+                .max();
             assert!(worst <= Some(1), "x{}: max diff {worst:?}", cfg.scale);
         }
     }

@@ -49,13 +49,19 @@ fn validate(net: &Espcn, val: &SrBatch) -> anyhow::Result<(f64, f64)> {
     let psnr = |mse: f32| -10.0 * f64::from(mse).log10();
     let out = net.forward(&val.lr, &val.base)?.clamp(0f32, 1f32)?;
     let mse_net = (out - &val.hr)?.sqr()?.mean_all()?.to_scalar::<f32>()?;
-    let mse_bic = (&val.base - &val.hr)?.sqr()?.mean_all()?.to_scalar::<f32>()?;
+    let mse_bic = (&val.base - &val.hr)?
+        .sqr()?
+        .mean_all()?
+        .to_scalar::<f32>()?;
     Ok((psnr(mse_net), psnr(mse_bic)))
 }
 
 /// Zeroes `conv3`, so an untrained network returns exactly bicubic and training starts there.
 fn zero_last_layer(vars: &VarMap) -> anyhow::Result<()> {
-    let data = vars.data().lock().map_err(|_| anyhow::anyhow!("variable map lock poisoned"))?;
+    let data = vars
+        .data()
+        .lock()
+        .map_err(|_| anyhow::anyhow!("variable map lock poisoned"))?;
     for (name, var) in data.iter() {
         if name.starts_with("conv3.") {
             var.set(&var.zeros_like()?)?;
@@ -73,9 +79,20 @@ pub fn train(opts: &EspcnTrainOptions) -> anyhow::Result<TrainState> {
     let scale = u32::try_from(opts.scale)?;
     let train_images = load_images(&opts.train)?;
     let val_images = load_images(&opts.val)?;
-    eprintln!("espcn x{scale}: {} training and {} validation images", train_images.len(), val_images.len());
+    eprintln!(
+        "espcn x{scale}: {} training and {} validation images",
+        train_images.len(),
+        val_images.len()
+    );
     let mut val_rng = rand::rngs::StdRng::seed_from_u64(12_345);
-    let val = sample_batch(&val_images, 64, opts.patch, scale, opts.degrade, &mut val_rng)?;
+    let val = sample_batch(
+        &val_images,
+        64,
+        opts.patch,
+        scale,
+        opts.degrade,
+        &mut val_rng,
+    )?;
 
     let dev = Device::Cpu;
     let mut vars = VarMap::new();
@@ -100,8 +117,17 @@ pub fn train(opts: &EspcnTrainOptions) -> anyhow::Result<TrainState> {
     let start = Instant::now();
     let mut last = Instant::now();
     while state.step < opts.steps && start.elapsed().as_secs_f64() < opts.minutes * 60.0 {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(opts.seed ^ (state.step as u64).wrapping_mul(0x9E37_79B9));
-        let b = sample_batch(&train_images, opts.batch, opts.patch, scale, opts.degrade, &mut rng)?;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(
+            opts.seed ^ (state.step as u64).wrapping_mul(0x9E37_79B9),
+        );
+        let b = sample_batch(
+            &train_images,
+            opts.batch,
+            opts.patch,
+            scale,
+            opts.degrade,
+            &mut rng,
+        )?;
         let loss = (net.forward(&b.lr, &b.base)? - &b.hr)?.sqr()?.mean_all()?;
         opt.backward_step(&loss)?;
         state.step += 1;

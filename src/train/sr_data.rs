@@ -65,8 +65,17 @@ fn collect(dir: &Path, files: &mut Vec<std::path::PathBuf>) -> anyhow::Result<()
         if path.is_dir() {
             collect(&path, files)?;
         } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-            ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "safetensors"]
-                .contains(&e.to_ascii_lowercase().as_str())
+            [
+                "png",
+                "jpg",
+                "jpeg",
+                "webp",
+                "bmp",
+                "tif",
+                "tiff",
+                "safetensors",
+            ]
+            .contains(&e.to_ascii_lowercase().as_str())
         }) {
             files.push(path);
         }
@@ -130,7 +139,11 @@ pub fn sample_batch(
             got += 1;
         }
     }
-    anyhow::ensure!(got == batch, "no image is at least {} px square", patch * scale);
+    anyhow::ensure!(
+        got == batch,
+        "no image is at least {} px square",
+        patch * scale
+    );
     let (p, q) = (patch as usize, (patch * scale) as usize);
     let [lr, base, hr] = parts;
     Ok(SrBatch {
@@ -159,14 +172,23 @@ mod tests {
 
     #[test]
     fn batch_shapes_and_base_is_bicubic_of_lr() {
-        let img = RgbImage::from_fn(64, 64, |x, y| image::Rgb([(x * 4) as u8, (y * 4) as u8, 100]));
+        let img = RgbImage::from_fn(64, 64, |x, y| {
+            image::Rgb([(x * 4) as u8, (y * 4) as u8, 100])
+        });
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
         let b = sample_batch(&[img], 3, 8, 4, DegradeMethod::Bicubic, &mut rng).unwrap();
         assert_eq!(b.lr.dims(), &[3, 3, 8, 8]);
         assert_eq!(b.base.dims(), &[3, 3, 32, 32]);
         assert_eq!(b.hr.dims(), &[3, 3, 32, 32]);
         // The bicubic base of a smooth ramp is close to the target.
-        let err = (b.base - &b.hr).unwrap().abs().unwrap().mean_all().unwrap().to_scalar::<f32>().unwrap();
+        let err = (b.base - &b.hr)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .mean_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
         assert!(err < 0.02, "{err}");
     }
 
