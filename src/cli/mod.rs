@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod degrade;
 pub mod detect;
+pub mod eval;
 pub mod mesh_info;
 pub mod reconstruct;
 pub mod synth;
@@ -34,6 +35,8 @@ pub enum Command {
     Compare(compare::Args),
     /// Print counts, bounds and attributes of a mesh file (OBJ, PLY, STL, GLB).
     MeshInfo(mesh_info::Args),
+    /// Evaluate upscalers and reconstructors on held-out faces (prints Markdown tables).
+    Eval(eval::Args),
     /// Train one of the project's networks (checkpoints and resumes).
     Train(train::Args),
     /// Render synthetic training faces with exact 3D ground truth into safetensors shards.
@@ -56,6 +59,7 @@ impl Command {
             Self::Compare(a) => compare::run(a),
             Self::MeshInfo(a) => mesh_info::run(a),
             Self::Train(a) => train::run(a),
+            Self::Eval(a) => eval::run(a),
             Self::Synth(a) => synth::run(a),
             Self::Detect(a) => detect::run(a),
             Self::Reconstruct(a) => reconstruct::run(a),

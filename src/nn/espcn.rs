@@ -10,9 +10,9 @@
 //! `visage train espcn --scale 2|4` (see `weights/README.md`).
 
 use candle_core::{DType, Device, Module, Result, Tensor};
-use std::sync::OnceLock;
 use candle_nn::{Conv2d, Conv2dConfig, VarBuilder, conv2d};
 use image::RgbImage;
+use std::sync::OnceLock;
 
 /// The committed x2 weights, embedded so the app needs no files at run time.
 pub const WEIGHTS_X2: &[u8] = include_bytes!("../../weights/espcn_x2.safetensors");
@@ -29,7 +29,8 @@ pub fn pretrained() -> std::result::Result<&'static [super::espcn_fast::FastEspc
         OnceLock::new();
     NETS.get_or_init(|| {
         let load = |cfg: EspcnConfig, bytes: &[u8]| -> Result<super::espcn_fast::FastEspcn> {
-            let vb = VarBuilder::from_buffered_safetensors(bytes.to_vec(), DType::F32, &Device::Cpu)?;
+            let vb =
+                VarBuilder::from_buffered_safetensors(bytes.to_vec(), DType::F32, &Device::Cpu)?;
             super::espcn_fast::FastEspcn::new(&Espcn::new(cfg, vb)?)
         };
         Ok([

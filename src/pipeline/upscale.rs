@@ -151,7 +151,9 @@ mod tests {
 
     #[test]
     fn espcn_chains_networks_to_the_exact_size() {
-        let img = RgbImage::from_fn(12, 10, |x, y| image::Rgb([(x * 20) as u8, (y * 25) as u8, 60]));
+        let img = RgbImage::from_fn(12, 10, |x, y| {
+            image::Rgb([(x * 20) as u8, (y * 25) as u8, 60])
+        });
         for (w, h) in [(24, 20), (48, 40), (96, 80), (50, 41)] {
             let out = upscale(&img, Upscaler::Espcn, w, h).unwrap();
             assert_eq!(out.dimensions(), (w, h));
