@@ -60,7 +60,8 @@ fn run_sr(a: &SrArgs) -> anyhow::Result<()> {
             usize::try_from(a.size)?,
         )?);
     }
-    faces.extend(real_fixture_faces(&a.fixtures, a.size)?);
+    let detector = crate::pipeline::detect::Detector::new(&super::device()?)?;
+    faces.extend(real_fixture_faces(&detector, &a.fixtures, a.size)?);
     eprintln!("evaluating {} faces at x2 and x4", faces.len());
     let scores = evaluate(&faces, &[2, 4], &Upscaler::ALL)?;
     println!(

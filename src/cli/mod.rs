@@ -22,6 +22,9 @@ pub struct Cli {
     /// What to do; none opens the desktop app.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Where the networks run: auto (CUDA when built in and present, else CPU), cpu, cuda:N.
+    #[arg(long, global = true, default_value = "auto")]
+    pub device: crate::device::DeviceChoice,
 }
 
 /// The subcommands.
@@ -80,4 +83,15 @@ pub fn save_image(image: &image::RgbImage, path: &std::path::Path) -> anyhow::Re
     image
         .save(path)
         .with_context(|| format!("{}: cannot write the image", path.display()))
+}
+
+/// The device chosen by `--device`, announced once on stderr ("device: CPU (...)").
+///
+/// # Errors
+/// An explicit CUDA device that cannot be used.
+pub fn device() -> anyhow::Result<candle_core::Device> {
+    static ANNOUNCED: std::sync::Once = std::sync::Once::new();
+    let selected = crate::device::current().map_err(anyhow::Error::msg)?;
+    ANNOUNCED.call_once(|| eprintln!("device: {}", selected.description));
+    Ok(selected.device.clone())
 }

@@ -50,12 +50,16 @@ pub fn synthetic_test_faces(ict: &Path, count: u64, size: usize) -> anyhow::Resu
         .collect()
 }
 
-/// Face crops (`size` px, framed like synthetic samples) of the real fixture portraits.
+/// Face crops (`size` px, framed like synthetic samples) of the real fixture portraits, found
+/// by `detector`.
 ///
 /// # Errors
 /// A fixture is missing or no face is found in it.
-pub fn real_fixture_faces(fixtures: &Path, size: u32) -> anyhow::Result<Vec<NamedFace>> {
-    let detector = Detector::new(&candle_core::Device::Cpu)?;
+pub fn real_fixture_faces(
+    detector: &Detector,
+    fixtures: &Path,
+    size: u32,
+) -> anyhow::Result<Vec<NamedFace>> {
     ["astronaut.png", "grace_hopper.jpg"]
         .iter()
         .map(|name| {
