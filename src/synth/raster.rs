@@ -45,6 +45,8 @@ pub enum Cull {
     /// Skip triangles that face away: counter-clockwise seen from outside (in a +Y-up frame)
     /// is front-facing, i.e. clockwise in pixel coordinates with rows going down.
     Back,
+    /// Skip front-facing triangles (for the farthest surface of a closed object).
+    Front,
 }
 
 /// Marks a sample that no triangle covers.
@@ -117,7 +119,11 @@ impl VisBuffer {
 
     fn draw_triangle(&mut self, v: [ScreenVertex; 3], id: u32, proj: Projection, cull: Cull) {
         let area = edge(v[0], v[1], v[2].x, v[2].y);
-        if area == 0.0 || !area.is_finite() || (cull == Cull::Back && area > 0.0) {
+        if area == 0.0
+            || !area.is_finite()
+            || (cull == Cull::Back && area > 0.0)
+            || (cull == Cull::Front && area < 0.0)
+        {
             return;
         }
         // Normalise to positive area so "inside" means all edge values >= 0.
