@@ -92,37 +92,59 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             args.seed, end
         );
     }
-    let triangles = engine.model.face_triangles();
-    let t0 = Instant::now();
-    let mut preview: Vec<Sample> = Vec::new();
-    for (k, first) in (args.seed..end)
-        .step_by(args.shard_size.max(1) as usize)
-        .enumerate()
-    {
-        let last = (first + args.shard_size.max(1)).min(end);
-        let samples = render_range(&engine, first, last)?;
-        let info = ShardInfo {
-            version: 1,
-            size: options.size,
-            depth_bins: options.depth_bins,
-            count: samples.len(),
-            expressions: engine.model.expression_names.clone(),
-        };
-        let path = out.join(format!("shard_{k:05}.safetensors"));
-        shard::write(&path, &samples, &triangles, &info)?;
-        let done = last - args.seed;
-        eprintln!(
-            "{}: {done}/{} samples, {:.1} samples/s",
-            path.display(),
-            args.count,
-            done as f64 / t0.elapsed().as_secs_f64()
-        );
-        preview.extend(samples.into_iter().take(24 - preview.len().min(24)));
-    }
+    let preview = write_shards(&engine, args, out)?;
+    eprintln!("wrote {} samples to {}", args.count, out.display());
     if let Some(path) = &args.preview {
         write_preview(path, &preview, args)?;
     }
     Ok(())
+}
+
+/// Renders and writes every shard; shard `k` is written on a second thread while shard
+/// `k + 1` renders. Returns the first (up to 24) samples for the contact sheet.
+fn write_shards(engine: &Engine, args: &Args, out: &Path) -> anyhow::Result<Vec<Sample>> {
+    let triangles = engine.model.face_triangles();
+    let (end, step) = (args.seed + args.count, args.shard_size.max(1));
+    let t0 = Instant::now();
+    let mut preview: Vec<Sample> = Vec::new();
+    std::thread::scope(|scope| {
+        let mut writing: Option<std::thread::ScopedJoinHandle<'_, anyhow::Result<()>>> = None;
+        for (k, first) in (args.seed..end).step_by(step as usize).enumerate() {
+            let last = (first + step).min(end);
+            let samples = render_range(engine, first, last)?;
+            preview.extend(samples.iter().take(24 - preview.len().min(24)).cloned());
+            if let Some(handle) = writing.take() {
+                join(handle)?;
+            }
+            let info = ShardInfo {
+                version: 1,
+                size: engine.options.size,
+                depth_bins: engine.options.depth_bins,
+                count: samples.len(),
+                expressions: engine.model.expression_names.clone(),
+            };
+            let path = out.join(format!("shard_{k:05}.safetensors"));
+            let (triangles, done) = (&triangles, last - args.seed);
+            writing = Some(scope.spawn(move || {
+                shard::write(&path, &samples, triangles, &info)?;
+                let rate = done as f64 / t0.elapsed().as_secs_f64();
+                eprintln!(
+                    "{}: {done}/{} samples, {rate:.1} samples/s",
+                    path.display(),
+                    args.count
+                );
+                Ok(())
+            }));
+        }
+        writing.map_or(Ok(()), join)
+    })?;
+    Ok(preview)
+}
+
+fn join(handle: std::thread::ScopedJoinHandle<'_, anyhow::Result<()>>) -> anyhow::Result<()> {
+    handle
+        .join()
+        .map_err(|_| anyhow::anyhow!("the shard writer thread panicked"))?
 }
 
 fn render_range(engine: &Engine, first: u64, last: u64) -> anyhow::Result<Vec<Sample>> {
