@@ -13,6 +13,7 @@ use rayon::prelude::*;
 
 use super::save_image;
 use crate::synth::preview::contact_sheet;
+use crate::synth::procedural;
 use crate::synth::shard::{self, ShardInfo};
 use crate::synth::{
     Engine, EngineOptions, FaceModel, ICT_DEFAULT, Sample, TEST_SPLIT_START, ict_path,
@@ -48,6 +49,9 @@ pub struct Args {
     /// Path of ict_face_model.safetensors (default: $VISAGE_ICT, else ../shared/ict-face-model/).
     #[arg(long)]
     pub ict: Option<PathBuf>,
+    /// Use the built-in procedural test head instead of the ICT model (tests, no shared data).
+    #[arg(long)]
+    pub procedural: bool,
     /// Measure samples per second (rendering only, nothing written) instead of writing shards.
     #[arg(long)]
     pub bench: bool,
@@ -68,14 +72,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         size: args.size,
         depth_bins: args.depth_bins.unwrap_or(args.size / 2).max(1),
     };
-    let t0 = Instant::now();
-    let model = FaceModel::load_ict(&find_ict(args.ict.as_deref()))?;
-    eprintln!(
-        "loaded the ICT model ({} vertices, {} triangles) in {:.2} s",
-        model.vertex_count(),
-        model.triangles.len(),
-        t0.elapsed().as_secs_f64()
-    );
+    let model = load_model(args)?;
     let engine = Engine::new(model, options);
     if args.bench {
         return bench(&engine, args);
@@ -145,6 +142,21 @@ fn join(handle: std::thread::ScopedJoinHandle<'_, anyhow::Result<()>>) -> anyhow
     handle
         .join()
         .map_err(|_| anyhow::anyhow!("the shard writer thread panicked"))?
+}
+
+fn load_model(args: &Args) -> anyhow::Result<FaceModel> {
+    if args.procedural {
+        return Ok(procedural::head());
+    }
+    let t0 = Instant::now();
+    let model = FaceModel::load_ict(&find_ict(args.ict.as_deref()))?;
+    eprintln!(
+        "loaded the ICT model ({} vertices, {} triangles) in {:.2} s",
+        model.vertex_count(),
+        model.triangles.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(model)
 }
 
 fn render_range(engine: &Engine, first: u64, last: u64) -> anyhow::Result<Vec<Sample>> {

@@ -137,40 +137,11 @@ impl Engine {
             size,
         );
         let posed = self.pose(&params, &camera);
-        let screen: Vec<ScreenVertex> = posed
-            .positions
-            .iter()
-            .map(|&p| camera.project(p, 1.0))
-            .collect();
-        let tris = &self.model.triangles;
-        let mut gt = VisBuffer::new(size, size, DepthTest::Nearest);
-        gt.draw(&screen, tris, Projection::Perspective, Cull::Back, NEAR);
-        let mut back = VisBuffer::new(size, size, DepthTest::Farthest);
-        back.draw(&screen, tris, Projection::Perspective, Cull::None, NEAR);
-        let mut linear = colour(self, &params, &camera, &posed);
+        let (gt, back) = self.visibility(&camera, &posed);
         let (landmarks_2d, landmarks_3d, landmark_visible) = self.landmarks(&camera, &posed, &gt);
-        let mut coverage = vec![0.0f32; size * size];
-        if let Some(kind) = params.occluder {
-            let mut canvas = Canvas {
-                pixels: &mut linear,
-                coverage: &mut coverage,
-                size,
-            };
-            draw(
-                &mut canvas,
-                kind,
-                &landmarks_2d,
-                &mut SampleRng::for_sample(id, 8),
-            );
-        }
-        let clean = to_image(&linear, size);
-        let face_width = extent(&landmarks_2d);
-        let rgb = degrade(
-            &clean,
-            face_width,
-            &params.degrade,
-            &mut SampleRng::for_sample(id, 9),
-        )?;
+        let (clean, occluder) = self.clean_image(&params, &camera, &posed, &landmarks_2d);
+        let mut rng = SampleRng::for_sample(id, 9);
+        let rgb = degrade(&clean, extent(&landmarks_2d), &params.degrade, &mut rng)?;
         let (depth, normals, mask, parts) = self.ground_truth(&camera, &posed, &gt);
         let bz = background_z(size);
         let depth_back = back
@@ -192,12 +163,52 @@ impl Engine {
             normals,
             mask,
             parts,
-            occluder: coverage.iter().map(|&c| u8::from(c >= 0.5)).collect(),
+            occluder,
             landmarks_2d,
             landmarks_3d,
             landmark_visible,
             mesh,
         })
+    }
+
+    /// The exact ground-truth passes at pixel centres: nearest and farthest surfaces.
+    fn visibility(&self, camera: &Camera, posed: &Posed) -> (VisBuffer, VisBuffer) {
+        let size = self.options.size;
+        let screen: Vec<ScreenVertex> = posed
+            .positions
+            .iter()
+            .map(|&p| camera.project(p, 1.0))
+            .collect();
+        let tris = &self.model.triangles;
+        let mut gt = VisBuffer::new(size, size, DepthTest::Nearest);
+        gt.draw(&screen, tris, Projection::Perspective, Cull::Back, NEAR);
+        let mut back = VisBuffer::new(size, size, DepthTest::Farthest);
+        back.draw(&screen, tris, Projection::Perspective, Cull::None, NEAR);
+        (gt, back)
+    }
+
+    /// The clean image (render, background, occluders) and the occluder mask.
+    fn clean_image(
+        &self,
+        params: &SampleParams,
+        camera: &Camera,
+        posed: &Posed,
+        landmarks_2d: &[[f32; 2]],
+    ) -> (RgbImage, Vec<u8>) {
+        let size = self.options.size;
+        let mut linear = colour(self, params, camera, posed);
+        let mut coverage = vec![0.0f32; size * size];
+        if let Some(kind) = params.occluder {
+            let mut canvas = Canvas {
+                pixels: &mut linear,
+                coverage: &mut coverage,
+                size,
+            };
+            let mut rng = SampleRng::for_sample(params.id, 8);
+            draw(&mut canvas, kind, landmarks_2d, &mut rng);
+        }
+        let mask = coverage.iter().map(|&c| u8::from(c >= 0.5)).collect();
+        (to_image(&linear, size), mask)
     }
 
     fn pose(&self, params: &SampleParams, camera: &Camera) -> Posed {
