@@ -8,3 +8,4 @@ pub mod cli;
 pub mod figure;
 pub mod metrics;
 pub mod pipeline;
+pub mod viewport;

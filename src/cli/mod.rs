@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod degrade;
 pub mod mesh_info;
+pub mod render;
 pub mod upscale;
 
 use clap::{Parser, Subcommand};
@@ -30,6 +31,8 @@ pub enum Command {
     Compare(compare::Args),
     /// Print counts, bounds and attributes of a mesh file (OBJ, PLY, STL, GLB).
     MeshInfo(mesh_info::Args),
+    /// Render a mesh file to a PNG with the viewport's renderer (no window needed).
+    Render(render::Args),
 }
 
 impl Command {
@@ -43,6 +46,7 @@ impl Command {
             Self::Upscale(a) => upscale::run(a),
             Self::Compare(a) => compare::run(a),
             Self::MeshInfo(a) => mesh_info::run(a),
+            Self::Render(a) => render::run(a),
         }
     }
 }
