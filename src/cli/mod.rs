@@ -13,11 +13,14 @@ use clap::{Parser, Subcommand};
 ///
 /// Run without a subcommand to open the desktop app.
 #[derive(Debug, Parser)]
-#[command(name = "visage", version, about, long_about = None)]
+#[command(name = "visage", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     /// What to do; none opens the desktop app.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Start-up options of the desktop app (without a subcommand).
+    #[command(flatten)]
+    pub app: crate::app::Startup,
 }
 
 /// The subcommands.
