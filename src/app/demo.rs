@@ -193,7 +193,7 @@ impl Demo {
     }
 
     fn print_stats(&mut self) {
-        if !self.frame_stats {
+        if !self.frame_stats || self.frames.is_empty() {
             return;
         }
         for busy in [false, true] {

@@ -329,7 +329,7 @@ impl VisageApp {
             ui.selectable_value(&mut self.settings.tab, Tab::Compare, "Upscalers");
             if self.settings.tab == Tab::Viewport {
                 ui.separator();
-                egui::ComboBox::from_id_salt("shading")
+                egui::ComboBox::from_label("Shading")
                     .selected_text(self.settings.shading.label())
                     .show_ui(ui, |ui| {
                         for s in Shading::ALL {
@@ -367,7 +367,7 @@ impl VisageApp {
         let mut commands = Vec::new();
         for (i, e) in self.session.errors.iter().enumerate() {
             ui.horizontal(|ui| {
-                if ui.small_button("✕").clicked() {
+                if ui.small_button("Dismiss").clicked() {
                     commands.push(Command::DismissError(i));
                 }
                 ui.colored_label(ui.visuals().error_fg_color, e);

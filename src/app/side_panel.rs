@@ -143,7 +143,7 @@ fn save_section(
 ) {
     let has_mesh = session.mesh.is_some();
     ui.horizontal(|ui| {
-        egui::ComboBox::from_id_salt("mesh format")
+        egui::ComboBox::from_label("Format")
             .selected_text(settings.mesh_format.extension().to_uppercase())
             .show_ui(ui, |ui| {
                 for f in MeshFormat::ALL {

@@ -176,7 +176,7 @@ impl View3d {
                 size,
             );
             let generation = self.renderer.generation();
-            let view = self.renderer.color_view()?;
+            let view = self.renderer.display_view()?;
             let mut egui_renderer = self.gpu.renderer.write();
             match self.texture {
                 Some((_, g)) if g == generation => {}

@@ -10,6 +10,8 @@ use eframe::wgpu;
 
 /// Colour format of the resolved image (linear shader output, sRGB storage).
 pub const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
+/// The same texture seen without sRGB decoding (for egui).
+const DISPLAY_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
 const SAMPLES: u32 = 4;
 /// Background of lit and colour views (linear).
@@ -40,6 +42,9 @@ struct Targets {
     depth_view: wgpu::TextureView,
     resolved: wgpu::Texture,
     resolved_view: wgpu::TextureView,
+    /// The resolved texture seen as plain `Rgba8Unorm`: sampling returns the stored sRGB bytes,
+    /// which is what egui (gamma-space textures) expects.
+    display_view: wgpu::TextureView,
 }
 
 /// Draws meshes into its own textures; see the module docs.
@@ -152,10 +157,11 @@ impl MeshRenderer {
         self.targets.as_ref().map(|t| &t.resolved)
     }
 
-    /// The resolved colour view of the last render, if any.
+    /// The resolved colour of the last render as a non-sRGB view (stored sRGB bytes returned
+    /// as they are), the view to register with egui, which treats textures as gamma-encoded.
     #[must_use]
-    pub fn color_view(&self) -> Option<&wgpu::TextureView> {
-        self.targets.as_ref().map(|t| &t.resolved_view)
+    pub fn display_view(&self) -> Option<&wgpu::TextureView> {
+        self.targets.as_ref().map(|t| &t.display_view)
     }
 
     /// Changes whenever the targets are recreated (a new texture to show).
@@ -229,7 +235,7 @@ fn begin_pass<'e>(
 
 impl Targets {
     fn new(device: &wgpu::Device, size: [u32; 2]) -> Self {
-        let texture = |label, format, samples, usage| {
+        let texture = |label, format, samples, usage, view_formats: &[wgpu::TextureFormat]| {
             device.create_texture(&wgpu::TextureDescriptor {
                 label: Some(label),
                 size: wgpu::Extent3d {
@@ -242,24 +248,30 @@ impl Targets {
                 dimension: wgpu::TextureDimension::D2,
                 format,
                 usage,
-                view_formats: &[],
+                view_formats,
             })
         };
         let attach = wgpu::TextureUsages::RENDER_ATTACHMENT;
-        let msaa = texture("visage viewport msaa", COLOR_FORMAT, SAMPLES, attach);
-        let depth = texture("visage viewport depth", DEPTH_FORMAT, SAMPLES, attach);
+        let msaa = texture("visage viewport msaa", COLOR_FORMAT, SAMPLES, attach, &[]);
+        let depth = texture("visage viewport depth", DEPTH_FORMAT, SAMPLES, attach, &[]);
         let resolved = texture(
             "visage viewport colour",
             COLOR_FORMAT,
             1,
             attach | wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_SRC,
+            &[DISPLAY_FORMAT],
         );
+        let display_view = resolved.create_view(&wgpu::TextureViewDescriptor {
+            format: Some(DISPLAY_FORMAT),
+            ..wgpu::TextureViewDescriptor::default()
+        });
         let view = |t: &wgpu::Texture| t.create_view(&wgpu::TextureViewDescriptor::default());
         Self {
             size,
             msaa_view: view(&msaa),
             depth_view: view(&depth),
             resolved_view: view(&resolved),
+            display_view,
             resolved,
         }
     }
