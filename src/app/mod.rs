@@ -276,11 +276,11 @@ impl VisageApp {
     }
 
     fn show_mesh(&mut self, mesh: Arc<Mesh>, source: String) {
-        if let Some(view) = &mut self.view {
-            if let Err(e) = view.set_mesh(&mesh) {
-                self.session.errors.push(format!("{source}: {e}"));
-                return;
-            }
+        if let Some(view) = &mut self.view
+            && let Err(e) = view.set_mesh(&mesh)
+        {
+            self.session.errors.push(format!("{source}: {e}"));
+            return;
         }
         self.session.status = format!(
             "{source}: {} vertices, {} triangles",

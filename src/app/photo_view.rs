@@ -71,13 +71,11 @@ pub fn photo_view(
             }
         }
     }
-    if response.clicked() {
-        if let (Faces::Found(boxes), Some(p)) = (faces, response.interact_pointer_pos()) {
-            let p = to_photo(p);
-            if let Some(b) = boxes.iter().find(|b| contains(**b, p)) {
-                command = Some(Command::SetCrop(Some(*b)));
-            }
-        }
+    if response.clicked()
+        && let (Faces::Found(boxes), Some(p)) = (faces, response.interact_pointer_pos())
+        && let Some(b) = boxes.iter().find(|b| contains(**b, to_photo(p)))
+    {
+        command = Some(Command::SetCrop(Some(*b)));
     }
     response.on_hover_text("Drag to draw the face rectangle; click a detected face to choose it");
     command

@@ -21,7 +21,7 @@ use image::RgbImage;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 
 /// Jobs waiting in the queue at most.
 const JOB_QUEUE: usize = 8;
@@ -259,10 +259,7 @@ impl Worker {
     /// The next event, if one is waiting (never blocks).
     #[must_use]
     pub fn try_recv(&self) -> Option<Event> {
-        match self.events.try_recv() {
-            Ok(event) => Some(event),
-            Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
-        }
+        self.events.try_recv().ok()
     }
 }
 
