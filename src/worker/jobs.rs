@@ -66,19 +66,25 @@ pub(super) fn serve(jobs: &Receiver<Job>, reporter: &Reporter) {
         let name = job.name();
         reporter.send(Event::Started(name));
         let outcome = catch_unwind(AssertUnwindSafe(|| run(job, &mut models, reporter)));
-        let event = match outcome {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) if e.is::<Cancelled>() => Some(Event::Cancelled),
-            Ok(Err(e)) => Some(Event::Error(format!("{name}: {e:#}"))),
-            Err(panic) => Some(Event::Error(format!(
-                "{name}: internal error (a bug, please report it): {}",
-                panic_message(panic.as_ref())
-            ))),
-        };
+        let event = outcome_event(name, outcome);
         if let Some(event) = event {
             reporter.send(event);
         }
         reporter.send(Event::Finished);
+    }
+}
+
+/// The event that reports how a job ended: nothing more on success, [`Event::Cancelled`], or an
+/// [`Event::Error`] for an error or a caught panic.
+fn outcome_event(name: &str, outcome: std::thread::Result<anyhow::Result<()>>) -> Option<Event> {
+    match outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) if e.is::<Cancelled>() => Some(Event::Cancelled),
+        Ok(Err(e)) => Some(Event::Error(format!("{name}: {e:#}"))),
+        Err(panic) => Some(Event::Error(format!(
+            "{name}: internal error (a bug, please report it): {}",
+            panic_message(panic.as_ref())
+        ))),
     }
 }
 
@@ -318,6 +324,36 @@ fn file_name(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_becomes_an_error_event() {
+        let outcome = catch_unwind(|| -> anyhow::Result<()> { panic!("boom {}", 7) });
+        match outcome_event("reconstruct", outcome) {
+            Some(Event::Error(m)) => {
+                assert!(m.contains("reconstruct") && m.contains("boom 7"), "{m}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(outcome_event("x", Ok(Ok(()))).is_none());
+    }
+
+    #[test]
+    fn a_cancelled_job_stops_at_its_first_stage() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(16);
+        let reporter = Reporter::new(
+            tx,
+            egui::Context::default(),
+            Arc::new(AtomicBool::new(true)),
+        );
+        let job = Job::LoadPhoto("does-not-matter.png".into());
+        let err = run(job, &mut Models::default(), &reporter).unwrap_err();
+        assert!(err.is::<Cancelled>());
+        assert!(matches!(
+            outcome_event("open photo", Ok(Err(err))),
+            Some(Event::Cancelled)
+        ));
+        assert!(rx.try_recv().is_err(), "no stage was reported");
+    }
 
     #[test]
     fn crop_is_clamped_and_checked() {
