@@ -196,6 +196,7 @@ impl Demo {
         if !self.frame_stats || self.frames.is_empty() {
             return;
         }
+        self.frame_stats = false;
         for busy in [false, true] {
             let mut wall: Vec<f32> = self
                 .frames

@@ -58,15 +58,15 @@ fn three_point(n: vec3<f32>, view: vec3<f32>, albedo: vec3<f32>) -> vec3<f32> {
     let key = light_dir(-0.6, 0.7, 0.8);
     let fill = light_dir(0.8, -0.2, 0.6);
     let rim = light_dir(0.0, 0.5, -1.0);
-    let key_c = vec3<f32>(1.0, 0.95, 0.88) * 0.95;
-    let fill_c = vec3<f32>(0.75, 0.85, 1.0) * 0.35;
+    let key_c = vec3<f32>(1.0, 0.93, 0.85) * 1.1;
+    let fill_c = vec3<f32>(0.7, 0.8, 1.0) * 0.22;
     let sky = 0.5 + 0.5 * dot(n, u.cam_up.xyz);
-    let ambient = mix(vec3<f32>(0.05, 0.045, 0.04), vec3<f32>(0.12, 0.13, 0.15), sky);
+    let ambient = mix(vec3<f32>(0.015, 0.013, 0.012), vec3<f32>(0.06, 0.065, 0.075), sky);
     var c = albedo * (ambient + key_c * max(dot(n, key), 0.0) + fill_c * max(dot(n, fill), 0.0));
     let h = normalize(key + view);
-    c += key_c * 0.25 * pow(max(dot(n, h), 0.0), 48.0);
+    c += key_c * 0.18 * pow(max(dot(n, h), 0.0), 40.0);
     let fresnel = pow(1.0 - max(dot(n, view), 0.0), 3.0);
-    c += vec3<f32>(0.6, 0.65, 0.7) * fresnel * max(dot(n, rim) + 0.3, 0.0);
+    c += vec3<f32>(0.35, 0.4, 0.5) * fresnel * max(dot(n, rim) + 0.4, 0.0);
     return c;
 }
 
@@ -112,7 +112,7 @@ fn fs_main(in: VsOut, @builtin(front_facing) front: bool) -> @location(0) vec4<f
         let key = max(dot(n, light_dir(-0.4, 0.5, 0.9)), 0.0);
         c = albedo * (0.55 + 0.5 * key);
     } else {
-        c = three_point(n, view, vec3<f32>(0.78, 0.74, 0.70));
+        c = three_point(n, view, vec3<f32>(0.42, 0.38, 0.35));
     }
     if u.mode.y != 0u {
         let width = fwidth(in.bary) * u.params.z;
