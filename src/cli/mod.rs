@@ -7,6 +7,7 @@ pub mod detect;
 pub mod eval;
 pub mod mesh_info;
 pub mod reconstruct;
+pub mod render;
 pub mod synth;
 pub mod train;
 pub mod upscale;
@@ -17,7 +18,7 @@ use clap::{Parser, Subcommand};
 ///
 /// Run without a subcommand to open the desktop app.
 #[derive(Debug, Parser)]
-#[command(name = "visage", version, about, long_about = None)]
+#[command(name = "visage", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     /// What to do; none opens the desktop app.
     #[command(subcommand)]
@@ -25,6 +26,9 @@ pub struct Cli {
     /// Where the networks run: auto (CUDA when built in and present, else CPU), cpu, cuda:N.
     #[arg(long, global = true, default_value = "auto")]
     pub device: crate::device::DeviceChoice,
+    /// Start-up options of the desktop app (without a subcommand).
+    #[command(flatten)]
+    pub app: crate::app::Startup,
 }
 
 /// The subcommands.
@@ -48,6 +52,8 @@ pub enum Command {
     Detect(detect::Args),
     /// Reconstruct a face mesh from a photo and write it (OBJ, PLY, STL, GLB).
     Reconstruct(reconstruct::Args),
+    /// Render a mesh file to a PNG with the viewport's renderer (no window needed).
+    Render(render::Args),
 }
 
 impl Command {
@@ -66,6 +72,7 @@ impl Command {
             Self::Synth(a) => synth::run(a),
             Self::Detect(a) => detect::run(a),
             Self::Reconstruct(a) => reconstruct::run(a),
+            Self::Render(a) => render::run(a),
         }
     }
 }
