@@ -18,7 +18,7 @@ use clap::{Parser, Subcommand};
 ///
 /// Run without a subcommand to open the desktop app.
 #[derive(Debug, Parser)]
-#[command(name = "visage", version, about, long_about = None, args_conflicts_with_subcommands = true)]
+#[command(name = "visage", version, about, long_about = None)]
 pub struct Cli {
     /// What to do; none opens the desktop app.
     #[command(subcommand)]
