@@ -43,7 +43,7 @@ pub struct Args {
 /// Unreadable photo, no face, network failure or unwritable output.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let photo = Photo::load(&args.photo)?;
-    let detector = Detector::new(&candle_core::Device::Cpu).context("loading the face networks")?;
+    let detector = Detector::new(&super::device()?).context("loading the face networks")?;
     let options = landmarks::Options {
         face_index: args.face,
         crop_size: args.crop_size,

@@ -1,5 +1,7 @@
 //! The neural networks, one per file, each a config + `new(cfg, vb)` + `forward` in candle.
 //!
+//! - [`espcn`]: ESPCN sub-pixel super-resolution (x2, x4), with a global bicubic skip;
+//!   [`espcn_fast`] is its im2col CPU inference path.
 //! - [`blazeface`]: MediaPipe's short-range face detector (128x128 input, 896 anchors).
 //! - [`facemesh`]: MediaPipe's 468-point 3D landmark network (192x192 crop).
 //! - [`layers`]: the depthwise-separable residual blocks and TFLite SAME padding they share.
@@ -7,6 +9,8 @@
 
 pub mod blazeface;
 pub mod cpu_kernels;
+pub mod espcn;
+pub mod espcn_fast;
 pub mod facemesh;
 pub mod layers;
 

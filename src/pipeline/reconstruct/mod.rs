@@ -4,4 +4,5 @@
 //! - [`landmarks`]: FaceMesh's 468 landmarks as a triangulated, photo-coloured mesh; the
 //!   baseline every learned method must beat.
 
+pub mod crop;
 pub mod landmarks;
