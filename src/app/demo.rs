@@ -2,7 +2,6 @@
 //! replays them: open files, compare, run, then optionally take a screenshot of the window and
 //! quit (`tools/screenshots.sh`), and frame-time statistics (`--frame-stats`).
 
-use super::Session;
 use super::command::Command;
 use super::settings::{Settings, Tab};
 use crate::viewport::Shading;
@@ -136,12 +135,12 @@ impl Demo {
     }
 
     /// Marks the start of a frame.
-    pub fn frame_started(&mut self, _idle: bool) {
+    pub fn frame_started(&mut self) {
         self.frame_start = Some(Instant::now());
     }
 
     /// The next start-up step, once the worker is idle.
-    pub fn commands(&mut self, idle: bool, _session: &Session) -> Vec<Command> {
+    pub fn commands(&mut self, idle: bool) -> Vec<Command> {
         if !idle {
             return Vec::new();
         }
@@ -160,7 +159,7 @@ impl Demo {
     }
 
     /// Ends a frame: records its times and, when everything is done, takes the screenshot.
-    pub fn frame_done(&mut self, ctx: &egui::Context, idle: bool, _renders: u64) {
+    pub fn frame_done(&mut self, ctx: &egui::Context, idle: bool) {
         let now = Instant::now();
         if let (Some(start), Some(last)) = (self.frame_start, self.last_frame) {
             let cpu = (now - start).as_secs_f32() * 1e3;

@@ -7,71 +7,21 @@ pub mod compare_view;
 pub mod demo;
 pub mod dialogs;
 pub mod photo_view;
+pub mod session;
 pub mod settings;
 pub mod side_panel;
 pub mod view3d;
 
 pub use command::{Command, Dialog};
 pub use demo::Startup;
+pub use session::Session;
 pub use settings::{Settings, Tab};
 
 use crate::pipeline::mesh::Mesh;
-use crate::pipeline::photo::Photo;
 use crate::viewport::Shading;
-use crate::worker::{CropRect, Event, Faces, Job, ReconstructJob, Worker};
-use compare_view::ComparisonTextures;
+use crate::worker::{Event, Faces, Job, ReconstructJob, Worker};
 use std::path::Path;
 use std::sync::Arc;
-
-/// Transient state: what is open now. Never persisted.
-pub struct Session {
-    /// The open photo.
-    pub photo: Option<Arc<Photo>>,
-    /// Its texture.
-    pub photo_texture: Option<egui::TextureHandle>,
-    /// Faces found in it.
-    pub faces: Faces,
-    /// The face rectangle; `None` is the whole photo.
-    pub crop: Option<CropRect>,
-    /// Photo point where the current rectangle drag began.
-    pub drag_start: Option<egui::Pos2>,
-    /// The mesh shown.
-    pub mesh: Option<Arc<Mesh>>,
-    /// Where the mesh came from.
-    pub mesh_source: String,
-    /// The last upscaler comparison.
-    pub comparison: Option<ComparisonTextures>,
-    /// Name of the running job.
-    pub busy: Option<&'static str>,
-    /// Jobs sent and not finished.
-    pub pending: usize,
-    /// Current stage and fraction of the running job.
-    pub progress: Option<(&'static str, f32)>,
-    /// Last status line ("Saved …").
-    pub status: String,
-    /// Errors to show until dismissed.
-    pub errors: Vec<String>,
-}
-
-impl Default for Session {
-    fn default() -> Self {
-        Self {
-            photo: None,
-            photo_texture: None,
-            faces: Faces::NoDetector,
-            crop: None,
-            drag_start: None,
-            mesh: None,
-            mesh_source: String::new(),
-            comparison: None,
-            busy: None,
-            pending: 0,
-            progress: None,
-            status: String::new(),
-            errors: Vec::new(),
-        }
-    }
-}
 
 /// The app.
 pub struct VisageApp {
@@ -380,11 +330,11 @@ impl VisageApp {
 impl eframe::App for VisageApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
-        self.demo.frame_started(self.is_idle());
+        self.demo.frame_started();
         self.drain_events(&ctx);
         let mut commands = Self::dropped_files(&ctx);
         commands.extend(self.dialogs.poll());
-        commands.extend(self.demo.commands(self.is_idle(), &self.session));
+        commands.extend(self.demo.commands(self.is_idle()));
         if !self.session.errors.is_empty() {
             egui::Panel::bottom("errors").show(ui, |ui| commands.extend(self.errors(ui)));
         }
@@ -406,11 +356,7 @@ impl eframe::App for VisageApp {
         if self.demo.finished() && self.is_idle() {
             self.apply_startup_view();
         }
-        self.demo.frame_done(
-            &ctx,
-            self.is_idle(),
-            self.view.as_ref().map_or(0, |v| v.renders),
-        );
+        self.demo.frame_done(&ctx, self.is_idle());
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

@@ -1,0 +1,58 @@
+//! Transient state of the app: what is open now (photo, face rectangle, mesh, comparison) and
+//! what the worker is doing. Never persisted; settings live in [`super::settings`].
+
+use super::compare_view::ComparisonTextures;
+use crate::pipeline::mesh::Mesh;
+use crate::pipeline::photo::Photo;
+use crate::worker::{CropRect, Faces};
+use std::sync::Arc;
+
+/// Transient state: what is open now. Never persisted.
+pub struct Session {
+    /// The open photo.
+    pub photo: Option<Arc<Photo>>,
+    /// Its texture.
+    pub photo_texture: Option<egui::TextureHandle>,
+    /// Faces found in it.
+    pub faces: Faces,
+    /// The face rectangle; `None` is the whole photo.
+    pub crop: Option<CropRect>,
+    /// Photo point where the current rectangle drag began.
+    pub drag_start: Option<egui::Pos2>,
+    /// The mesh shown.
+    pub mesh: Option<Arc<Mesh>>,
+    /// Where the mesh came from.
+    pub mesh_source: String,
+    /// The last upscaler comparison.
+    pub comparison: Option<ComparisonTextures>,
+    /// Name of the running job.
+    pub busy: Option<&'static str>,
+    /// Jobs sent and not finished.
+    pub pending: usize,
+    /// Current stage and fraction of the running job.
+    pub progress: Option<(&'static str, f32)>,
+    /// Last status line ("Saved …").
+    pub status: String,
+    /// Errors to show until dismissed.
+    pub errors: Vec<String>,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self {
+            photo: None,
+            photo_texture: None,
+            faces: Faces::NoDetector,
+            crop: None,
+            drag_start: None,
+            mesh: None,
+            mesh_source: String::new(),
+            comparison: None,
+            busy: None,
+            pending: 0,
+            progress: None,
+            status: String::new(),
+            errors: Vec::new(),
+        }
+    }
+}
