@@ -19,7 +19,7 @@ pub use settings::{Settings, Tab};
 
 use crate::pipeline::mesh::Mesh;
 use crate::viewport::Shading;
-use crate::worker::{Event, Faces, Job, ReconstructJob, Worker};
+use crate::worker::{Event, Job, ReconstructJob, Worker};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -200,10 +200,7 @@ impl VisageApp {
                 let image = egui::ColorImage::from_rgb(size, photo.rgb.as_raw());
                 s.photo_texture =
                     Some(ctx.load_texture("photo", image, egui::TextureOptions::LINEAR));
-                s.crop = match &faces {
-                    Faces::Found(b) => b.first().copied(),
-                    Faces::NoDetector => None,
-                };
+                s.crop = faces.first().copied();
                 (s.photo, s.faces, s.comparison) = (Some(photo), faces, None);
                 s.status = "Photo opened".into();
             }

@@ -34,15 +34,13 @@ pub fn photo_view(
     };
     let to_photo = |p: Pos2| ((p - rect.min) / scale).to_pos2();
     let painter = ui.painter_at(rect);
-    if let Faces::Found(boxes) = faces {
-        for b in boxes {
-            painter.rect_stroke(
-                to_screen(*b),
-                2.0,
-                Stroke::new(1.5, Color32::LIGHT_GREEN),
-                StrokeKind::Outside,
-            );
-        }
+    for b in faces {
+        painter.rect_stroke(
+            to_screen(*b),
+            2.0,
+            Stroke::new(1.5, Color32::LIGHT_GREEN),
+            StrokeKind::Outside,
+        );
     }
     if let Some(c) = crop {
         painter.rect_stroke(
@@ -72,8 +70,8 @@ pub fn photo_view(
         }
     }
     if response.clicked()
-        && let (Faces::Found(boxes), Some(p)) = (faces, response.interact_pointer_pos())
-        && let Some(b) = boxes.iter().find(|b| contains(**b, to_photo(p)))
+        && let Some(p) = response.interact_pointer_pos()
+        && let Some(b) = faces.iter().find(|b| contains(**b, to_photo(p)))
     {
         command = Some(Command::SetCrop(Some(*b)));
     }

@@ -42,7 +42,7 @@ impl Default for Session {
         Self {
             photo: None,
             photo_texture: None,
-            faces: Faces::NoDetector,
+            faces: Faces::new(),
             crop: None,
             drag_start: None,
             mesh: None,

@@ -8,7 +8,7 @@ use super::settings::{FACE_WIDTHS, Settings};
 use crate::pipeline::degrade::DegradeMethod;
 use crate::pipeline::export::MeshFormat;
 use crate::pipeline::upscale::Upscaler;
-use crate::worker::{Faces, Method};
+use crate::worker::Method;
 use egui::Ui;
 
 /// Draws the side panel and returns what the user asked for.
@@ -55,10 +55,10 @@ fn photo_section(ui: &mut Ui, session: &mut Session, commands: &mut Vec<Command>
             &mut session.drag_start,
         ));
     }
-    let hint = match &session.faces {
-        Faces::NoDetector => "No face detector in this build: drag a rectangle around the face.",
-        Faces::Found(b) if b.is_empty() => "No face found: drag a rectangle around the face.",
-        Faces::Found(_) => "Click a face to choose it, or drag a rectangle.",
+    let hint = if session.faces.is_empty() {
+        "No face found: drag a rectangle around the face."
+    } else {
+        "Click a face to choose it, or drag a rectangle."
     };
     ui.label(egui::RichText::new(hint).small());
     ui.horizontal(|ui| {

@@ -150,14 +150,8 @@ pub struct UpscalerComparison {
     pub rows: Vec<ComparedUpscaler>,
 }
 
-/// Faces found in a photo.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Faces {
-    /// No detector is part of this build: the user draws the face rectangle.
-    NoDetector,
-    /// The detector's boxes, best first (may be empty: no face found).
-    Found(Vec<CropRect>),
-}
+/// Faces found in a photo: the detector's face rectangles, best first (empty: no face found).
+pub type Faces = Vec<CropRect>;
 
 /// What the worker reports.
 #[derive(Clone, Debug)]

@@ -2,13 +2,15 @@
 //! is one [`Method`] variant and one arm in [`reconstruct`]; heavy models go in [`Models`], loaded
 //! on first use inside the worker thread (so loading shows progress and never blocks the UI).
 //!
-//! This build has no face detector and no reconstructor yet: [`detect_faces`] reports
-//! [`Faces::NoDetector`] (the user draws the face rectangle) and [`reconstruct`] answers
-//! [`ReconstructError::NotAvailable`]. Meshes can still be opened from files.
+//! Faces are found by the BlazeFace + FaceMesh front end ([`crate::pipeline::detect`]), loaded
+//! on first use on the process-wide device ([`crate::device::current`]).
 
-use super::Faces;
+use super::{CropRect, Faces};
+use crate::pipeline::detect::Detector;
 use crate::pipeline::mesh::Mesh;
 use crate::pipeline::photo::Photo;
+use crate::pipeline::reconstruct::landmarks;
+use anyhow::Context;
 use image::RgbImage;
 
 /// A reconstruction method.
@@ -43,20 +45,32 @@ impl Method {
     }
 }
 
-/// Why a reconstruction did not run.
-#[derive(Debug, thiserror::Error)]
-pub enum ReconstructError {
-    /// The method is not part of this build.
-    #[error(
-        "no reconstruction method available yet: `{0}` is not built in; open a mesh file instead"
-    )]
-    NotAvailable(&'static str),
+/// The networks the worker has loaded so far (each on first use).
+#[derive(Debug, Default)]
+pub struct Models {
+    detector: Option<Detector>,
 }
 
-/// The networks the worker has loaded so far (each on first use). Empty until the first learned
-/// method lands.
-#[derive(Debug, Default)]
-pub struct Models {}
+impl Models {
+    /// The face front end, loaded on first use.
+    ///
+    /// # Errors
+    /// The device cannot be opened or the embedded weights do not load.
+    pub fn detector(&mut self) -> anyhow::Result<&Detector> {
+        if self.detector.is_none() {
+            let device = crate::device::current().map_err(anyhow::Error::msg)?;
+            self.detector =
+                Some(Detector::new(&device.device).context("loading the face networks")?);
+        }
+        self.detector
+            .as_ref()
+            .context("the face networks are not loaded")
+    }
+}
+
+/// Side of the face rectangle offered for a detected box, as a multiple of the box's longer
+/// side: enough context for FaceMesh's own crop (1.5x) plus a margin.
+const FACE_RECT_SCALE: f32 = 1.8;
 
 /// A progress callback: `(stage, fraction of the method done)`; an error stops the method
 /// (the job was cancelled).
@@ -66,8 +80,27 @@ pub type StageFn<'a> = dyn Fn(&'static str, f32) -> anyhow::Result<()> + 'a;
 ///
 /// # Errors
 /// A detector failure (missing weights, for one).
-pub fn detect_faces(_models: &mut Models, _photo: &Photo) -> anyhow::Result<Faces> {
-    Ok(Faces::NoDetector)
+pub fn detect_faces(models: &mut Models, photo: &Photo) -> anyhow::Result<Faces> {
+    let faces = models.detector()?.faces(&photo.rgb)?;
+    let (w, h) = (photo.width() as f32, photo.height() as f32);
+    let rects = faces
+        .iter()
+        .map(|f| {
+            let [x, y, bw, bh] = f.bbox;
+            let side = bw.max(bh) * FACE_RECT_SCALE;
+            let (cx, cy) = (x + bw / 2.0, y + bh / 2.0);
+            let x0 = (cx - side / 2.0).clamp(0.0, w - 1.0);
+            let y0 = (cy - side / 2.0).clamp(0.0, h - 1.0);
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            CropRect {
+                x: x0 as u32,
+                y: y0 as u32,
+                width: ((cx + side / 2.0).min(w) - x0).max(1.0) as u32,
+                height: ((cy + side / 2.0).min(h) - y0).max(1.0) as u32,
+            }
+        })
+        .collect::<Faces>();
+    Ok(rects)
 }
 
 /// Reconstructs a mesh from the prepared face crop `face` with `method`, reporting stages.
@@ -75,12 +108,17 @@ pub fn detect_faces(_models: &mut Models, _photo: &Photo) -> anyhow::Result<Face
 /// # Errors
 /// [`ReconstructError`] or the method's own error.
 pub fn reconstruct(
-    _models: &mut Models,
+    models: &mut Models,
     method: Method,
-    _face: &RgbImage,
-    _stage: &StageFn<'_>,
+    face: &RgbImage,
+    stage: &StageFn<'_>,
 ) -> anyhow::Result<Mesh> {
     match method {
-        Method::Landmarks => Err(ReconstructError::NotAvailable(method.label()).into()),
+        Method::Landmarks => {
+            stage("load face networks", 0.0)?;
+            let detector = models.detector()?;
+            stage("landmarks", 0.3)?;
+            Ok(landmarks::reconstruct(face, detector, &landmarks::Options::default())?.mesh)
+        }
     }
 }
