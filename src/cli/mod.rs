@@ -3,8 +3,13 @@
 
 pub mod compare;
 pub mod degrade;
+pub mod detect;
+pub mod eval;
 pub mod mesh_info;
+pub mod reconstruct;
+pub mod render;
 pub mod synth;
+pub mod train;
 pub mod upscale;
 
 use clap::{Parser, Subcommand};
@@ -13,11 +18,17 @@ use clap::{Parser, Subcommand};
 ///
 /// Run without a subcommand to open the desktop app.
 #[derive(Debug, Parser)]
-#[command(name = "visage", version, about, long_about = None)]
+#[command(name = "visage", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     /// What to do; none opens the desktop app.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Where the networks run: auto (CUDA when built in and present, else CPU), cpu, cuda:N.
+    #[arg(long, global = true, default_value = "auto")]
+    pub device: crate::device::DeviceChoice,
+    /// Start-up options of the desktop app (without a subcommand).
+    #[command(flatten)]
+    pub app: crate::app::Startup,
 }
 
 /// The subcommands.
@@ -31,8 +42,18 @@ pub enum Command {
     Compare(compare::Args),
     /// Print counts, bounds and attributes of a mesh file (OBJ, PLY, STL, GLB).
     MeshInfo(mesh_info::Args),
+    /// Evaluate upscalers and reconstructors on held-out faces (prints Markdown tables).
+    Eval(eval::Args),
+    /// Train one of the project's networks (checkpoints and resumes).
+    Train(train::Args),
     /// Render synthetic training faces with exact 3D ground truth into safetensors shards.
     Synth(synth::Args),
+    /// Find every face: print boxes, keypoints and scores as JSON, write an overlay PNG.
+    Detect(detect::Args),
+    /// Reconstruct a face mesh from a photo and write it (OBJ, PLY, STL, GLB).
+    Reconstruct(reconstruct::Args),
+    /// Render a mesh file to a PNG with the viewport's renderer (no window needed).
+    Render(render::Args),
 }
 
 impl Command {
@@ -46,7 +67,12 @@ impl Command {
             Self::Upscale(a) => upscale::run(a),
             Self::Compare(a) => compare::run(a),
             Self::MeshInfo(a) => mesh_info::run(a),
+            Self::Train(a) => train::run(a),
+            Self::Eval(a) => eval::run(a),
             Self::Synth(a) => synth::run(a),
+            Self::Detect(a) => detect::run(a),
+            Self::Reconstruct(a) => reconstruct::run(a),
+            Self::Render(a) => render::run(a),
         }
     }
 }
@@ -64,4 +90,15 @@ pub fn save_image(image: &image::RgbImage, path: &std::path::Path) -> anyhow::Re
     image
         .save(path)
         .with_context(|| format!("{}: cannot write the image", path.display()))
+}
+
+/// The device chosen by `--device`, announced once on stderr ("device: CPU (...)").
+///
+/// # Errors
+/// An explicit CUDA device that cannot be used.
+pub fn device() -> anyhow::Result<candle_core::Device> {
+    static ANNOUNCED: std::sync::Once = std::sync::Once::new();
+    let selected = crate::device::current().map_err(anyhow::Error::msg)?;
+    ANNOUNCED.call_once(|| eprintln!("device: {}", selected.description));
+    Ok(selected.device.clone())
 }

@@ -181,7 +181,7 @@ fn write_preview(path: &Path, samples: &[Sample], args: &Args) -> anyhow::Result
 
 /// The ICT model path: `--ict`, else `$VISAGE_ICT`, else `../shared/...` from the working
 /// directory, else from the crate's source directory.
-fn find_ict(explicit: Option<&Path>) -> PathBuf {
+pub fn find_ict(explicit: Option<&Path>) -> PathBuf {
     let cwd = ict_path(explicit, Path::new("."));
     if explicit.is_some() || cwd.exists() {
         return cwd;

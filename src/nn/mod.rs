@@ -1,0 +1,51 @@
+//! The neural networks, one per file, each a config + `new(cfg, vb)` + `forward` in candle.
+//!
+//! - [`espcn`]: ESPCN sub-pixel super-resolution (x2, x4), with a global bicubic skip;
+//!   [`espcn_fast`] is its im2col CPU inference path.
+//! - [`blazeface`]: MediaPipe's short-range face detector (128x128 input, 896 anchors).
+//! - [`facemesh`]: MediaPipe's 468-point 3D landmark network (192x192 crop).
+//! - [`layers`]: the depthwise-separable residual blocks and TFLite SAME padding they share.
+//! - [`cpu_kernels`]: the fused CPU kernel of their depthwise convolution.
+
+pub mod blazeface;
+pub mod cpu_kernels;
+pub mod espcn;
+pub mod espcn_fast;
+pub mod facemesh;
+pub mod layers;
+
+#[cfg(test)]
+pub(crate) mod test_util {
+    //! Fixture loading shared by the network tests.
+    use candle_core::{Device, Tensor};
+
+    /// An RGB PNG from tests/fixtures as `[1, 3, H, W]` f32, `u8 * scale + offset`.
+    pub fn fixture_tensor(name: &str, scale: f32, offset: f32) -> Tensor {
+        let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        let img = image::open(path).unwrap().to_rgb8();
+        let (w, h) = (img.width() as usize, img.height() as usize);
+        let data: Vec<f32> = img
+            .into_raw()
+            .into_iter()
+            .map(|v| f32::from(v) * scale + offset)
+            .collect();
+        Tensor::from_vec(data, (1, h, w, 3), &Device::Cpu)
+            .unwrap()
+            .permute((0, 3, 1, 2))
+            .unwrap()
+    }
+
+    /// tests/fixtures/mediapipe_raw.json (written by tools/reference_tflite.py).
+    pub fn raw_reference() -> serde_json::Value {
+        serde_json::from_str(include_str!("../../tests/fixtures/mediapipe_raw.json")).unwrap()
+    }
+
+    /// A JSON array of numbers as f32.
+    pub fn floats(v: &serde_json::Value) -> Vec<f32> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap() as f32)
+            .collect()
+    }
+}

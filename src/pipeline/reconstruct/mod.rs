@@ -1,0 +1,8 @@
+//! Reconstruction methods: photo (and its detected face) in, [`crate::pipeline::mesh::Mesh`] out,
+//! in the crop frame documented in [`crate::pipeline::mesh`].
+//!
+//! - [`landmarks`]: FaceMesh's 468 landmarks as a triangulated, photo-coloured mesh; the
+//!   baseline every learned method must beat.
+
+pub mod crop;
+pub mod landmarks;

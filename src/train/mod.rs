@@ -1,0 +1,10 @@
+//! Training loops for the project's own networks. Training never runs in CI; the tests run each
+//! loop for a few steps on tiny data to prove it learns and resumes.
+//!
+//! - [`sr_data`]: super-resolution training pairs cut from a folder of images.
+//! - [`espcn`]: `visage train espcn`.
+//! - [`checkpoint`]: resumable checkpoints shared by every loop.
+
+pub mod checkpoint;
+pub mod espcn;
+pub mod sr_data;
