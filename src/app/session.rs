@@ -8,6 +8,7 @@ use crate::worker::{CropRect, Faces};
 use std::sync::Arc;
 
 /// Transient state: what is open now. Never persisted.
+#[derive(Default)]
 pub struct Session {
     /// The open photo.
     pub photo: Option<Arc<Photo>>,
@@ -35,24 +36,4 @@ pub struct Session {
     pub status: String,
     /// Errors to show until dismissed.
     pub errors: Vec<String>,
-}
-
-impl Default for Session {
-    fn default() -> Self {
-        Self {
-            photo: None,
-            photo_texture: None,
-            faces: Faces::new(),
-            crop: None,
-            drag_start: None,
-            mesh: None,
-            mesh_source: String::new(),
-            comparison: None,
-            busy: None,
-            pending: 0,
-            progress: None,
-            status: String::new(),
-            errors: Vec::new(),
-        }
-    }
 }
