@@ -6,3 +6,4 @@
 
 pub mod crop;
 pub mod landmarks;
+pub mod vrn_input;
