@@ -1,7 +1,8 @@
 //! `visage eval recon --method vrn`: reconstruction NME on the synthetic test split at several
 //! face widths, with every upscaler, printed as a Markdown table (see [`crate::eval::recon`]).
 
-use crate::eval::recon::{CropReconstructor, Row, evaluate, load_test, table};
+use crate::eval::recon::{CropReconstructor, LandmarkSource, Row, evaluate, load_test, table};
+use crate::pipeline::detect::Detector;
 use crate::pipeline::reconstruct::{Method, vrn::VrnModel};
 use crate::pipeline::upscale::Upscaler;
 use anyhow::Context;
@@ -38,6 +39,12 @@ pub struct ReconArgs {
     /// Face widths in pixels; a width at least the rendered face width uses the clean crop.
     #[arg(long, value_delimiter = ',', default_value = "128,64,32")]
     pub widths: Vec<u32>,
+    /// VRN weights file to evaluate instead of the committed ones (e.g. a checkpoint).
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
+    /// Give the method the ground-truth landmarks instead of FaceMesh's on the crop.
+    #[arg(long)]
+    pub truth_landmarks: bool,
     /// Upscalers for the enlarged widths (default: all).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub upscalers: Vec<Upscaler>,
@@ -55,7 +62,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
 
 fn recon(a: &ReconArgs) -> anyhow::Result<()> {
     let method: Box<dyn CropReconstructor> = match a.method {
-        Method::Vrn => Box::new(VrnModel::embedded(&candle_core::Device::Cpu)?),
+        Method::Vrn => Box::new(match &a.weights {
+            Some(p) => VrnModel::from_file(p, &candle_core::Device::Cpu)?,
+            None => VrnModel::embedded(&candle_core::Device::Cpu)?,
+        }),
         Method::Landmarks => anyhow::bail!(
             "the landmarks method works on photos, not on crops with given landmarks; \
              no crop evaluation for it yet"
@@ -69,6 +79,12 @@ fn recon(a: &ReconArgs) -> anyhow::Result<()> {
     } else {
         a.upscalers.clone()
     };
+    let detector = Detector::new(&candle_core::Device::Cpu)?;
+    let source = if a.truth_landmarks {
+        LandmarkSource::Truth
+    } else {
+        LandmarkSource::FaceMesh(&detector)
+    };
     let mut rows: Vec<Row> = Vec::new();
     let t = Instant::now();
     for &w in &a.widths {
@@ -78,7 +94,7 @@ fn recon(a: &ReconArgs) -> anyhow::Result<()> {
             upscalers.iter().copied().map(Some).collect()
         };
         for u in list {
-            let row = evaluate(method.as_ref(), &samples, w, u)?;
+            let row = evaluate(method.as_ref(), &samples, w, u, source)?;
             eprintln!(
                 "width {w} {u:?}: NME {:.4} ({:.0} s)",
                 row.mean,
@@ -89,11 +105,16 @@ fn recon(a: &ReconArgs) -> anyhow::Result<()> {
     }
     let ids = (samples.first().map(|s| s.id), samples.last().map(|s| s.id));
     println!(
-        "{} test samples (ids {:?}..={:?}) from {}\n",
+        "{} test samples (ids {:?}..={:?}) from {}, {} landmarks\n",
         samples.len(),
         ids.0.unwrap_or(0),
         ids.1.unwrap_or(0),
-        a.data.display()
+        a.data.display(),
+        if a.truth_landmarks {
+            "ground-truth"
+        } else {
+            "FaceMesh"
+        }
     );
     print!("{}", table(a.method.name(), &rows));
     Ok(())

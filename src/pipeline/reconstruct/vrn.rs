@@ -134,6 +134,18 @@ impl VrnModel {
         Self::new(VrnConfig::compact(), vb, device)
     }
 
+    /// Weights from a safetensors file (e.g. a training checkpoint) on `device`.
+    ///
+    /// # Errors
+    /// [`VrnError::Network`] for an unreadable file or weights that do not fit
+    /// [`VrnConfig::compact`].
+    pub fn from_file(path: &std::path::Path, device: &Device) -> Result<Self, VrnError> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| candle_core::Error::Msg(format!("{}: {e}", path.display())))?;
+        let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, device)?;
+        Self::new(VrnConfig::compact(), vb, device)
+    }
+
     /// A model from any variable builder (e.g. a training `VarMap`).
     ///
     /// # Errors
