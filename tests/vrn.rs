@@ -17,7 +17,9 @@ fn fixture_meshes_are_faces_with_the_nose_in_front() {
     for name in ["astronaut.png", "grace_hopper.jpg"] {
         let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
         let photo = Photo::load(path).unwrap().rgb;
-        let face = model.reconstruct(&photo, &det, &Options::default()).unwrap();
+        let face = model
+            .reconstruct(&photo, &det, &Options::default())
+            .unwrap();
         let mesh = &face.mesh;
         mesh.sanity_check().unwrap();
         assert_eq!(mesh.colors.len(), mesh.vertex_count());
@@ -40,7 +42,10 @@ fn fixture_meshes_are_faces_with_the_nose_in_front() {
             .unwrap();
         let off = ((front[0] - nose_xy[0]).powi(2) + (front[1] - nose_xy[1]).powi(2)).sqrt();
         println!("{name}: nearest point {front:?}, nose tip at {nose_xy:?}, {off:.1} px apart");
-        assert!(off < 10.0, "{name}: the front-most point is {off} px from the nose tip");
+        assert!(
+            off < 10.0,
+            "{name}: the front-most point is {off} px from the nose tip"
+        );
     }
 }
 

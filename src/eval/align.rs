@@ -230,6 +230,7 @@ pub fn fit_rigid(src: &[V3], dst: &[V3]) -> Rigid {
 }
 
 /// Unit eigenvector of the largest eigenvalue of a symmetric 4x4 matrix (cyclic Jacobi).
+#[allow(clippy::needless_range_loop)] // Index form mirrors the rotation formulas.
 fn top_eigenvector(mut a: [[f64; 4]; 4]) -> [f64; 4] {
     let mut v = [[0f64; 4]; 4];
     for (i, row) in v.iter_mut().enumerate() {

@@ -243,9 +243,9 @@ pub fn evaluate(
 /// The rows as a Markdown table.
 #[must_use]
 pub fn table(method: &str, rows: &[Row]) -> String {
-    let mut s = format!(
+    let mut s = String::from(
         "| method | face width (px) | upscaler | NME mean | NME median | samples | failures |\n\
-         |---|---|---|---|---|---|---|\n"
+         |---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         s += &format!(

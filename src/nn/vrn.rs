@@ -167,27 +167,27 @@ fn up2(xs: &Tensor) -> Result<Tensor> {
 struct Hourglass {
     up: Residual,
     down: Residual,
-    inner: Box<Inner>,
+    inner: Inner,
     back: Residual,
 }
 
 #[derive(Clone, Debug)]
 enum Inner {
-    Level(Hourglass),
-    Bottom(Residual),
+    Level(Box<Hourglass>),
+    Bottom(Box<Residual>),
 }
 
 impl Hourglass {
     fn new(vb: VarBuilder, depth: usize, c: usize) -> Result<Self> {
         let inner = if depth > 1 {
-            Inner::Level(Self::new(vb.pp("inner"), depth - 1, c)?)
+            Inner::Level(Box::new(Self::new(vb.pp("inner"), depth - 1, c)?))
         } else {
-            Inner::Bottom(Residual::new(vb.pp("inner"), c, c)?)
+            Inner::Bottom(Box::new(Residual::new(vb.pp("inner"), c, c)?))
         };
         Ok(Self {
             up: Residual::new(vb.pp("up"), c, c)?,
             down: Residual::new(vb.pp("down"), c, c)?,
-            inner: Box::new(inner),
+            inner,
             back: Residual::new(vb.pp("back"), c, c)?,
         })
     }
@@ -195,7 +195,7 @@ impl Hourglass {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
         let up = self.up.forward(xs)?;
         let low = self.down.forward(&pool2(xs)?)?;
-        let low = match self.inner.as_ref() {
+        let low = match &self.inner {
             Inner::Level(h) => h.forward(&low)?,
             Inner::Bottom(r) => r.forward(&low)?,
         };
