@@ -6,13 +6,10 @@ use visage::cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    visage::device::set_choice(cli.device);
     let result = match &cli.command {
         Some(command) => command.run(),
-        None => {
-            use clap::CommandFactory;
-            let _ = Cli::command().print_help();
-            Ok(())
-        }
+        None => visage::app::run(cli.app.clone()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,6 +7,8 @@
 //!
 //! Run: `cargo test --release --test frontend -- --nocapture` (prints the measured errors).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use candle_core::Device;
 use image::RgbImage;
 use serde_json::Value;
@@ -212,4 +214,83 @@ fn landmark_mesh_faces_the_camera() {
         })
         .count();
     assert!(facing > 800, "only {facing} of 852 triangles face +Z");
+}
+
+/// Mean landmark distance to the wheel's full-resolution landmarks (scaled by `s`), in % of the
+/// outer interocular distance (points 33 and 263).
+fn nme(points: &[[f32; 3]], want: &Value, s: f32, offset: [f32; 2]) -> f32 {
+    let q: Vec<[f32; 2]> = want
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| [f(&q[0]), f(&q[1])])
+        .collect();
+    let iod = (q[33][0] - q[263][0]).hypot(q[33][1] - q[263][1]);
+    let mean: f32 = points
+        .iter()
+        .zip(&q)
+        .map(|(p, q)| ((p[0] - offset[0]) * s - q[0]).hypot((p[1] - offset[1]) * s - q[1]))
+        .sum::<f32>()
+        / 468.0;
+    100.0 * mean / iod
+}
+
+/// A 32-pixel-wide face is found and landmarked: as a small photo, and inside a large one.
+#[test]
+fn a_32_pixel_face_is_found_and_landmarked() {
+    let det = Detector::new(&Device::Cpu).unwrap();
+    let img = fixture("grace_hopper.webp");
+    let want = &reference()["grace_hopper.webp"]["landmarks"][0];
+    let face_width =
+        f(&reference()["grace_hopper.webp"]["detections"][0]["box"][2]) * img.width() as f32;
+    let s = face_width / 32.0;
+    let (w, h) = (
+        (img.width() as f32 / s).round() as u32,
+        (img.height() as f32 / s).round() as u32,
+    );
+    let small = image::imageops::resize(&img, w, h, image::imageops::FilterType::CatmullRom);
+    let sx = img.width() as f32 / w as f32;
+    let face = &det.faces(&small).unwrap()[0];
+    assert!((face.bbox[2] - 32.0).abs() < 4.0, "{face:?}");
+    let err = nme(
+        &det.landmarks(&small, face).unwrap().points,
+        want,
+        sx,
+        [0.0, 0.0],
+    );
+    println!("32 px face, small photo: NME {err:.2} % IOD");
+    assert!(err < 6.0, "{err}");
+    // The same small face in a 600 x 600 grey photo: the whole-photo pass sees it at 7 px.
+    let mut canvas = RgbImage::from_pixel(600, 600, image::Rgb([128, 128, 128]));
+    image::imageops::replace(&mut canvas, &small, 300, 250);
+    let faces = det.faces(&canvas).unwrap();
+    let err = nme(
+        &det.landmarks(&canvas, &faces[0]).unwrap().points,
+        want,
+        sx,
+        [300.0, 250.0],
+    );
+    println!("32 px face in a 600 px photo: NME {err:.2} % IOD");
+    assert!(err < 6.0, "{err}");
+}
+
+/// When BlazeFace finds nothing in a small photo, the whole photo is tried as one face crop.
+#[test]
+fn small_photo_fallback_finds_the_face() {
+    let mut det = Detector::new(&Device::Cpu).unwrap();
+    // Make BlazeFace find nothing (scores are below 1), so only the fallback can answer.
+    det.options.min_score = 1.1;
+    let img = fixture("astronaut.png");
+    let want = &reference()["astronaut.png"]["landmarks"][0];
+    // The face region, 3 px per 1 of the original: the face is about 32 px wide.
+    let crop = image::imageops::crop_imm(&img, 120, 40, 210, 210).to_image();
+    let small = image::imageops::resize(&crop, 70, 70, image::imageops::FilterType::CatmullRom);
+    assert!(det.detect(&small).unwrap().is_empty());
+    let faces = det.faces(&small).unwrap();
+    let marks = det.landmarks(&small, &faces[0]).unwrap();
+    let err = nme(&marks.points, want, 3.0, [-40.0, -40.0 / 3.0]);
+    println!("fallback on a 70 px crop: NME {err:.2} % IOD");
+    assert!(err < 8.0, "{err}");
+    det.options.whole_image_max_side = 0;
+    assert!(matches!(det.faces(&small), Err(DetectError::NoFace { .. })));
 }

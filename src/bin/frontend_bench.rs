@@ -7,10 +7,15 @@
 //! ```
 //!
 //! Degradation: each fixture (and its mirror image, at 4 sub-sampling offsets: 16 samples) is
-//! downscaled (Catmull-Rom, anti-aliased) until its face box is 64, 48, 32 or 24 px wide. A face
-//! counts as found when a detection's box overlaps the full-resolution box (scaled) by IoU
-//! >= 0.5; the landmark error is the mean distance of the 468 points to the full-resolution
-//! result, in % of the interocular distance (outer eye corners 33-263) and in low-res pixels.
+//! downscaled (Catmull-Rom, anti-aliased) until its face box is 64, 48, 32 or 24 px wide, either
+//! as a whole ("small photo") or pasted back, small, into a grey canvas of the original size
+//! ("small face in a large photo"). A face counts as found when a detection's box overlaps the
+//! full-resolution box (mapped to the same frame) by IoU >= 0.5; the landmark error is the mean
+//! distance of the 468 points to the full-resolution result, in % of the interocular distance
+//! (outer eye corners 33-263) and in low-resolution pixels.
+//!
+//! Timings are medians; set `RAYON_NUM_THREADS` to pin candle's thread count (the matrices here
+//! are small, and on a busy machine one thread is often fastest).
 
 use anyhow::{Context, Result, bail};
 use candle_core::Device;
@@ -18,7 +23,7 @@ use clap::Parser;
 use image::{RgbImage, imageops};
 use std::path::PathBuf;
 use std::time::Instant;
-use visage::pipeline::detect::{DetectOptions, Detector, Face, decode::iou};
+use visage::pipeline::detect::{DetectOptions, Detector, decode::iou};
 use visage::pipeline::photo::Photo;
 
 /// Arguments.
@@ -50,17 +55,19 @@ fn main() -> Result<()> {
         args.photos.clone()
     };
     let detector = Detector::new(&Device::Cpu).context("loading the networks")?;
+    let plain = with_options(&detector, 0, 0);
     let wheel = match &args.python {
         Some(py) => wheel_times(py, &root)?,
         None => Vec::new(),
     };
     println!(
-        "| photo | size | Visage detect | Visage landmarks | Visage total | wheel total | Visage / wheel |"
+        "| photo | size | detect, whole photo | detect + tiles | landmarks | Visage (whole photo + landmarks) | wheel (same work) | Visage / wheel |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     for path in &photos {
         let img = Photo::load(path)?.rgb;
-        let (det_ms, lm_ms) = time_photo(&detector, &img, args.repeats)?;
+        let (det_ms, lm_ms) = time_photo(&plain, &img, args.repeats)?;
+        let (tiles_ms, _) = time_photo(&detector, &img, args.repeats)?;
         let name = path
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
@@ -70,15 +77,34 @@ fn main() -> Result<()> {
             (format!("{w:.1} ms"), format!("{:.2}", total / w))
         });
         println!(
-            "| {name} | {}x{} | {det_ms:.1} ms | {lm_ms:.1} ms | {total:.1} ms | {w_col} | {ratio} |",
+            "| {name} | {}x{} | {det_ms:.1} ms | {tiles_ms:.1} ms | {lm_ms:.1} ms | {total:.1} ms | {w_col} | {ratio} |",
             img.width(),
             img.height()
         );
     }
     if !args.no_degradation {
-        degradation_table(&detector, &photos)?;
+        let variants = [
+            ("MediaPipe rules", plain),
+            ("Visage", detector.clone()),
+            ("no small-photo fallback", with_options(&detector, 0, 128)),
+            ("tiles >= 256 px", with_options(&detector, 160, 256)),
+        ];
+        for mode in [Mode::SmallPhoto, Mode::Canvas, Mode::TightCrop] {
+            degradation_table(&variants, &detector, &photos, mode)?;
+        }
     }
     Ok(())
+}
+
+/// A copy of `detector` with the whole-image fallback and the tile size changed (0: off).
+fn with_options(detector: &Detector, whole_image_max_side: u32, min_tile_side: u32) -> Detector {
+    let mut d = detector.clone();
+    d.options = DetectOptions {
+        whole_image_max_side,
+        min_tile_side,
+        ..DetectOptions::default()
+    };
+    d
 }
 
 /// Median detection and landmark times in milliseconds.
@@ -128,27 +154,61 @@ fn wheel_times(python: &PathBuf, root: &std::path::Path) -> Result<Vec<(String, 
     Ok(times)
 }
 
-/// One degraded sample's outcome.
-struct Outcome {
-    found: bool,
-    /// Mean landmark error in % of the interocular distance, and in low-res pixels.
-    error: Option<(f32, f32)>,
+/// The full-resolution reference: best face box `[x0, y0, x1, y1]` and its 468 landmarks.
+type Reference = ([f32; 4], Vec<[f32; 3]>);
+
+/// A degraded image and the map from its pixels back to the full-resolution photo.
+struct Degraded {
+    image: RgbImage,
+    /// `full = small * scale + offset`.
+    scale: [f32; 2],
+    offset: [f32; 2],
 }
 
-fn degradation_table(detector: &Detector, photos: &[PathBuf]) -> Result<()> {
-    let mut plain = detector.clone();
-    plain.options = DetectOptions {
-        whole_image_max_side: 0,
-        min_tile_side: 0,
-        ..DetectOptions::default()
-    };
+/// How a degraded sample is made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// The whole photo shrunk.
+    SmallPhoto,
+    /// The shrunk photo pasted into a grey canvas of the original size.
+    Canvas,
+    /// A square crop of 1.2 x the face box, shrunk: the face fills the image.
+    TightCrop,
+}
+
+impl Mode {
+    fn title(self) -> &'static str {
+        match self {
+            Self::SmallPhoto => "Small photo (the whole photo shrunk):",
+            Self::Canvas => {
+                "Small face in a large photo (the shrunk photo pasted into a grey canvas of the original size):"
+            }
+            Self::TightCrop => {
+                "Tight face crop (a square of 1.2 x the face box, shrunk; the face fills the image):"
+            }
+        }
+    }
+}
+
+fn degradation_table(
+    variants: &[(&str, Detector)],
+    reference: &Detector,
+    photos: &[PathBuf],
+    mode: Mode,
+) -> Result<()> {
     println!();
+    println!("{}", mode.title());
+    println!();
+    let names: Vec<&str> = variants.iter().map(|v| v.0).collect();
     println!(
-        "| face width | samples | found (MediaPipe rules) | found (Visage) | landmark error, % IOD (Visage) | landmark error, low-res px |"
+        "| face width | samples | found: {} | landmark error, % IOD | landmark error, low-res px |",
+        names.join(" / ")
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|");
     for target in [64.0f32, 48.0, 32.0, 24.0] {
-        let (mut n, mut found_plain, mut found, mut errs) = (0, 0, 0, Vec::new());
+        let mut n = 0usize;
+        let mut found = vec![0usize; variants.len()];
+        let mut errs: Vec<(f32, f32)> = Vec::new();
         for path in photos {
             let base = Photo::load(path)?.rgb;
             for flip in [false, true] {
@@ -157,34 +217,60 @@ fn degradation_table(detector: &Detector, photos: &[PathBuf]) -> Result<()> {
                 } else {
                     base.clone()
                 };
-                let Some(full) = full_result(detector, &img)? else {
+                let Some(full) = full_result(reference, &img)? else {
                     continue;
                 };
+                let factor = (full.0[2] - full.0[0]) / target;
                 for k in 0..4u32 {
-                    let factor = full.0.bbox[2] / target;
                     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                     let q = (factor / 2.0).round() as u32;
                     let (dx, dy) = (q * (k % 2), q * (k / 2));
-                    let shifted =
-                        imageops::crop_imm(&img, dx, dy, img.width() - dx, img.height() - dy)
-                            .to_image();
-                    let Some(reference) = full_result(detector, &shifted)? else {
-                        continue;
+                    let (x0, y0, cw, ch) = if mode == Mode::TightCrop {
+                        let b = full.0;
+                        let side = 1.2 * (b[2] - b[0]).max(b[3] - b[1]);
+                        let (cx, cy) = ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0);
+                        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                        let (x, y, s) = (
+                            (cx - side / 2.0).max(0.0) as u32 + dx,
+                            (cy - side / 2.0).max(0.0) as u32 + dy,
+                            side as u32,
+                        );
+                        (x, y, s.min(img.width() - x), s.min(img.height() - y))
+                    } else {
+                        (dx, dy, img.width() - dx, img.height() - dy)
                     };
+                    let shifted = imageops::crop_imm(&img, x0, y0, cw, ch).to_image();
+                    // The full-resolution result, moved into the crop's frame.
+                    #[allow(clippy::cast_precision_loss)]
+                    let (ox, oy) = (x0 as f32, y0 as f32);
+                    let b = full.0;
+                    let want: Reference = (
+                        [b[0] - ox, b[1] - oy, b[2] - ox, b[3] - oy],
+                        full.1
+                            .iter()
+                            .map(|p| [p[0] - ox, p[1] - oy, p[2]])
+                            .collect(),
+                    );
+                    let small = degrade(&shifted, factor, mode == Mode::Canvas);
                     n += 1;
-                    found_plain +=
-                        usize::from(evaluate(&plain, &shifted, &reference, factor)?.found);
-                    let outcome = evaluate(detector, &shifted, &reference, factor)?;
-                    found += usize::from(outcome.found);
-                    errs.extend(outcome.error);
+                    for (i, (_, det)) in variants.iter().enumerate() {
+                        let (hit, err) = evaluate(det, &small, &want)?;
+                        found[i] += usize::from(hit);
+                        // Landmark errors are reported for the default detector (index 1).
+                        if i == 1 {
+                            errs.extend(err);
+                        }
+                    }
                 }
             }
         }
         #[allow(clippy::cast_precision_loss)]
         let mean =
             |f: fn(&(f32, f32)) -> f32| errs.iter().map(f).sum::<f32>() / errs.len().max(1) as f32;
+        let found: Vec<String> = found.iter().map(|f| format!("{f}/{n}")).collect();
         println!(
-            "| {target} px | {n} | {found_plain}/{n} | {found}/{n} | {:.1} | {:.2} |",
+            "| {target} px | {n} | {} | {:.1} | {:.2} |",
+            found.join(" / "),
             mean(|e| e.0),
             mean(|e| e.1)
         );
@@ -192,77 +278,92 @@ fn degradation_table(detector: &Detector, photos: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-/// The best face and its landmarks at full resolution, if any.
-fn full_result(detector: &Detector, img: &RgbImage) -> Result<Option<(Face, Vec<[f32; 3]>)>> {
-    let Ok(faces) = detector.faces(img) else {
-        return Ok(None);
-    };
-    let marks = detector.landmarks(img, &faces[0])?;
-    Ok(Some((faces[0].clone(), marks.points)))
-}
-
-/// Downscales `img` by `factor` and compares the detector's result with `reference`.
-fn evaluate(
-    detector: &Detector,
-    img: &RgbImage,
-    reference: &(Face, Vec<[f32; 3]>),
-    factor: f32,
-) -> Result<Outcome> {
+/// Shrinks `img` by `factor`; with `canvas`, pastes the result at the centre of a grey image of
+/// the original size.
+fn degrade(img: &RgbImage, factor: f32, canvas: bool) -> Degraded {
     #[allow(
         clippy::cast_possible_truncation,
         clippy::cast_sign_loss,
         clippy::cast_precision_loss
     )]
     let (w, h) = (
-        (img.width() as f32 / factor).round() as u32,
-        (img.height() as f32 / factor).round() as u32,
+        ((img.width() as f32 / factor).round() as u32).max(16),
+        ((img.height() as f32 / factor).round() as u32).max(16),
     );
-    let small = imageops::resize(img, w.max(16), h.max(16), imageops::FilterType::CatmullRom);
+    let small = imageops::resize(img, w, h, imageops::FilterType::CatmullRom);
     #[allow(clippy::cast_precision_loss)]
-    let (sx, sy) = (
-        img.width() as f32 / small.width() as f32,
-        img.height() as f32 / small.height() as f32,
-    );
-    let b = reference.0.bbox;
-    let want = [b[0], b[1], b[0] + b[2], b[1] + b[3]];
-    let Ok(faces) = detector.faces(&small) else {
-        return Ok(Outcome {
-            found: false,
-            error: None,
-        });
+    let scale = [
+        img.width() as f32 / w as f32,
+        img.height() as f32 / h as f32,
+    ];
+    if !canvas {
+        return Degraded {
+            image: small,
+            scale,
+            offset: [0.0, 0.0],
+        };
+    }
+    let mut out = RgbImage::from_pixel(img.width(), img.height(), image::Rgb([128, 128, 128]));
+    let (ox, oy) = ((img.width() - w) / 2, (img.height() - h) / 2);
+    imageops::replace(&mut out, &small, i64::from(ox), i64::from(oy));
+    #[allow(clippy::cast_precision_loss)]
+    let offset = [-(ox as f32) * scale[0], -(oy as f32) * scale[1]];
+    Degraded {
+        image: out,
+        scale,
+        offset,
+    }
+}
+
+/// The best face box and its landmarks at full resolution, if any.
+fn full_result(detector: &Detector, img: &RgbImage) -> Result<Option<Reference>> {
+    let Ok(faces) = detector.faces(img) else {
+        return Ok(None);
+    };
+    let marks = detector.landmarks(img, &faces[0])?;
+    let b = faces[0].bbox;
+    Ok(Some(([b[0], b[1], b[0] + b[2], b[1] + b[3]], marks.points)))
+}
+
+/// Whether the face was found on the degraded image, and the landmark error (% IOD, low-res px).
+fn evaluate(
+    detector: &Detector,
+    small: &Degraded,
+    want: &Reference,
+) -> Result<(bool, Option<(f32, f32)>)> {
+    let to_full = |p: [f32; 2]| {
+        [
+            p[0] * small.scale[0] + small.offset[0],
+            p[1] * small.scale[1] + small.offset[1],
+        ]
+    };
+    let Ok(faces) = detector.faces(&small.image) else {
+        return Ok((false, None));
     };
     let Some(face) = faces.iter().find(|f| {
-        let g = [
-            f.bbox[0] * sx,
-            f.bbox[1] * sy,
-            (f.bbox[0] + f.bbox[2]) * sx,
-            (f.bbox[1] + f.bbox[3]) * sy,
-        ];
-        iou(&g, &want) >= 0.5
+        let (a, b) = (
+            to_full([f.bbox[0], f.bbox[1]]),
+            to_full([f.bbox[0] + f.bbox[2], f.bbox[1] + f.bbox[3]]),
+        );
+        iou(&[a[0], a[1], b[0], b[1]], &want.0) >= 0.5
     }) else {
-        return Ok(Outcome {
-            found: false,
-            error: None,
-        });
+        return Ok((false, None));
     };
-    let Ok(marks) = detector.landmarks(&small, face) else {
-        return Ok(Outcome {
-            found: true,
-            error: None,
-        });
+    let Ok(marks) = detector.landmarks(&small.image, face) else {
+        return Ok((true, None));
     };
-    let full = &reference.1;
+    let full = &want.1;
     let iod = (full[33][0] - full[263][0]).hypot(full[33][1] - full[263][1]);
     #[allow(clippy::cast_precision_loss)]
     let mean = marks
         .points
         .iter()
         .zip(full)
-        .map(|(p, q)| (p[0] * sx - q[0]).hypot(p[1] * sy - q[1]))
+        .map(|(p, q)| {
+            let r = to_full([p[0], p[1]]);
+            (r[0] - q[0]).hypot(r[1] - q[1])
+        })
         .sum::<f32>()
         / full.len() as f32;
-    Ok(Outcome {
-        found: true,
-        error: Some((100.0 * mean / iod, mean / factor)),
-    })
+    Ok((true, Some((100.0 * mean / iod, mean / small.scale[0]))))
 }

@@ -50,7 +50,7 @@ struct FaceJson<'a> {
 /// Unreadable photo, no face, network failure or unwritable overlay.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let photo = Photo::load(&args.photo)?;
-    let detector = Detector::new(&candle_core::Device::Cpu).context("loading the face networks")?;
+    let detector = Detector::new(&super::device()?).context("loading the face networks")?;
     let faces = detector
         .faces(&photo.rgb)
         .with_context(|| format!("{}", args.photo.display()))?;

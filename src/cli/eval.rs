@@ -1,7 +1,10 @@
-//! `visage eval recon --method vrn`: reconstruction NME on the synthetic test split at several
-//! face widths, with every upscaler, printed as a Markdown table (see [`crate::eval::recon`]).
+//! `visage eval ...`: the evaluation commands behind the model cards and the report
+//! (`eval sr`: upscalers; `eval recon --method vrn`: reconstruction NME, see
+//! [`crate::eval::recon`]).
 
-use crate::eval::recon::{CropReconstructor, LandmarkSource, Row, evaluate, load_test, table};
+use crate::eval::faces::{NamedFace, real_fixture_faces, synthetic_test_faces};
+use crate::eval::recon::{CropReconstructor, LandmarkSource, Row, load_test, table};
+use crate::eval::sr::{aggregate_table, bench_upscale, evaluate, per_image_table};
 use crate::pipeline::detect::Detector;
 use crate::pipeline::reconstruct::{Method, vrn::VrnModel};
 use crate::pipeline::upscale::Upscaler;
@@ -14,14 +17,96 @@ use std::time::Instant;
 pub struct Args {
     /// What to evaluate.
     #[command(subcommand)]
-    pub what: What,
+    pub target: Target,
 }
 
 /// The evaluations.
 #[derive(Debug, clap::Subcommand)]
-pub enum What {
-    /// Reconstruction NME on the synthetic test split.
+pub enum Target {
+    /// Super-resolution: PSNR/SSIM of every upscaler at x2 and x4 on held-out faces.
+    Sr(SrArgs),
+    /// Reconstruction NME on the synthetic test split per face width and upscaler.
     Recon(ReconArgs),
+}
+
+/// Arguments of `visage eval sr`.
+#[derive(Debug, clap::Args)]
+pub struct SrArgs {
+    /// Synthetic test-split faces to render (needs the ICT model; 0 = real fixtures only).
+    #[arg(long, default_value_t = 100)]
+    pub synth: u64,
+    /// Side of the face crops, pixels.
+    #[arg(long, default_value_t = 128)]
+    pub size: u32,
+    /// ICT model path (default: $VISAGE_ICT, else ../shared/ict-face-model/).
+    #[arg(long)]
+    pub ict: Option<PathBuf>,
+    /// Folder with the real fixture portraits.
+    #[arg(long, default_value = "tests/fixtures")]
+    pub fixtures: PathBuf,
+    /// Write every score as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+/// Runs `visage eval`.
+///
+/// # Errors
+/// Missing data or failing stages.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    match &args.target {
+        Target::Sr(a) => run_sr(a),
+        Target::Recon(a) => recon(a),
+    }
+}
+
+fn run_sr(a: &SrArgs) -> anyhow::Result<()> {
+    let mut faces: Vec<NamedFace> = Vec::new();
+    if a.synth > 0 {
+        let ict = super::synth::find_ict(a.ict.as_deref());
+        faces.extend(synthetic_test_faces(
+            &ict,
+            a.synth,
+            usize::try_from(a.size)?,
+        )?);
+    }
+    let detector = crate::pipeline::detect::Detector::new(&super::device()?)?;
+    faces.extend(real_fixture_faces(&detector, &a.fixtures, a.size)?);
+    eprintln!("evaluating {} faces at x2 and x4", faces.len());
+    let scores = evaluate(&faces, &[2, 4], &Upscaler::ALL)?;
+    println!(
+        "## Synthetic test split ({} faces, ids from 1000000)\n",
+        a.synth
+    );
+    println!("{}", aggregate_table(&scores, |f| f.starts_with("synth:")));
+    println!("## Real faces (astronaut, Grace Hopper; front-end crops)\n");
+    println!("{}", aggregate_table(&scores, |f| !f.starts_with("synth:")));
+    let mut five: Vec<&str> = faces
+        .iter()
+        .filter(|f| f.name.starts_with("synth:"))
+        .take(3)
+        .map(|f| f.name.as_str())
+        .collect();
+    five.extend(
+        faces
+            .iter()
+            .filter(|f| !f.name.starts_with("synth:"))
+            .map(|f| f.name.as_str()),
+    );
+    println!("## Per image (PSNR dB / SSIM, RGB)\n");
+    println!("{}", per_image_table(&scores, &five, &Upscaler::ALL));
+    if let Some(face) = faces.first() {
+        println!("## Speed (median of 100 runs, this machine)\n");
+        for u in Upscaler::ALL {
+            let ms = bench_upscale(&face.image, 32, 4, u, 100)?;
+            println!("- {u}: 32x32 -> 128x128 in {ms:.2} ms");
+        }
+    }
+    if let Some(path) = &a.json {
+        std::fs::write(path, serde_json::to_string_pretty(&scores)?)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
 }
 
 /// Arguments of `visage eval recon`.
@@ -50,21 +135,11 @@ pub struct ReconArgs {
     pub upscalers: Vec<Upscaler>,
 }
 
-/// Runs `visage eval`.
-///
-/// # Errors
-/// Unreadable data, a method that cannot be evaluated on crops, or model failures.
-pub fn run(args: &Args) -> anyhow::Result<()> {
-    match &args.what {
-        What::Recon(a) => recon(a),
-    }
-}
-
 fn recon(a: &ReconArgs) -> anyhow::Result<()> {
     let method: Box<dyn CropReconstructor> = match a.method {
         Method::Vrn => Box::new(match &a.weights {
-            Some(p) => VrnModel::from_file(p, &candle_core::Device::Cpu)?,
-            None => VrnModel::embedded(&candle_core::Device::Cpu)?,
+            Some(p) => VrnModel::from_file(p, &super::device()?)?,
+            None => VrnModel::embedded(&super::device()?)?,
         }),
         Method::Landmarks => anyhow::bail!(
             "the landmarks method works on photos, not on crops with given landmarks; \
@@ -79,7 +154,7 @@ fn recon(a: &ReconArgs) -> anyhow::Result<()> {
     } else {
         a.upscalers.clone()
     };
-    let detector = Detector::new(&candle_core::Device::Cpu)?;
+    let detector = Detector::new(&super::device()?)?;
     let source = if a.truth_landmarks {
         LandmarkSource::Truth
     } else {
@@ -94,7 +169,7 @@ fn recon(a: &ReconArgs) -> anyhow::Result<()> {
             upscalers.iter().copied().map(Some).collect()
         };
         for u in list {
-            let row = evaluate(method.as_ref(), &samples, w, u, source)?;
+            let row = crate::eval::recon::evaluate(method.as_ref(), &samples, w, u, source)?;
             eprintln!(
                 "width {w} {u:?}: NME {:.4} ({:.0} s)",
                 row.mean,

@@ -7,6 +7,7 @@ pub mod detect;
 pub mod eval;
 pub mod mesh_info;
 pub mod reconstruct;
+pub mod render;
 pub mod synth;
 pub mod train;
 pub mod upscale;
@@ -22,6 +23,12 @@ pub struct Cli {
     /// What to do; none opens the desktop app.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Where the networks run: auto (CUDA when built in and present, else CPU), cpu, cuda:N.
+    #[arg(long, global = true, default_value = "auto")]
+    pub device: crate::device::DeviceChoice,
+    /// Start-up options of the desktop app (without a subcommand).
+    #[command(flatten)]
+    pub app: crate::app::Startup,
 }
 
 /// The subcommands.
@@ -35,6 +42,8 @@ pub enum Command {
     Compare(compare::Args),
     /// Print counts, bounds and attributes of a mesh file (OBJ, PLY, STL, GLB).
     MeshInfo(mesh_info::Args),
+    /// Evaluate upscalers and reconstructors on held-out faces (prints Markdown tables).
+    Eval(eval::Args),
     /// Train one of the project's networks (checkpoints and resumes).
     Train(train::Args),
     /// Render synthetic training faces with exact 3D ground truth into safetensors shards.
@@ -43,8 +52,8 @@ pub enum Command {
     Detect(detect::Args),
     /// Reconstruct a face mesh from a photo and write it (OBJ, PLY, STL, GLB).
     Reconstruct(reconstruct::Args),
-    /// Evaluate a method on held-out data (e.g. `eval recon --method vrn`).
-    Eval(eval::Args),
+    /// Render a mesh file to a PNG with the viewport's renderer (no window needed).
+    Render(render::Args),
 }
 
 impl Command {
@@ -59,10 +68,11 @@ impl Command {
             Self::Compare(a) => compare::run(a),
             Self::MeshInfo(a) => mesh_info::run(a),
             Self::Train(a) => train::run(a),
+            Self::Eval(a) => eval::run(a),
             Self::Synth(a) => synth::run(a),
             Self::Detect(a) => detect::run(a),
             Self::Reconstruct(a) => reconstruct::run(a),
-            Self::Eval(a) => eval::run(a),
+            Self::Render(a) => render::run(a),
         }
     }
 }
@@ -80,4 +90,15 @@ pub fn save_image(image: &image::RgbImage, path: &std::path::Path) -> anyhow::Re
     image
         .save(path)
         .with_context(|| format!("{}: cannot write the image", path.display()))
+}
+
+/// The device chosen by `--device`, announced once on stderr ("device: CPU (...)").
+///
+/// # Errors
+/// An explicit CUDA device that cannot be used.
+pub fn device() -> anyhow::Result<candle_core::Device> {
+    static ANNOUNCED: std::sync::Once = std::sync::Once::new();
+    let selected = crate::device::current().map_err(anyhow::Error::msg)?;
+    ANNOUNCED.call_once(|| eprintln!("device: {}", selected.description));
+    Ok(selected.device.clone())
 }

@@ -47,7 +47,7 @@ pub struct Args {
 /// Unreadable photo, no face, network failure or unwritable output.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let photo = Photo::load(&args.photo)?;
-    let detector = Detector::new(&candle_core::Device::Cpu).context("loading the face networks")?;
+    let detector = Detector::new(&super::device()?).context("loading the face networks")?;
     let (mesh, crop) = match args.method {
         Method::Landmarks => {
             let options = landmarks::Options {
@@ -80,7 +80,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
 }
 
 fn run_vrn(args: &Args, photo: &Photo, detector: &Detector) -> anyhow::Result<(Mesh, AlignedCrop)> {
-    let model = vrn::VrnModel::embedded(&candle_core::Device::Cpu)?;
+    let model = vrn::VrnModel::embedded(&super::device()?)?;
     let options = vrn::Options {
         face_index: args.face,
         upscaler: args.upscaler,

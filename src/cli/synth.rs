@@ -13,6 +13,7 @@ use rayon::prelude::*;
 
 use super::save_image;
 use crate::synth::preview::contact_sheet;
+use crate::synth::procedural;
 use crate::synth::shard::{self, ShardInfo};
 use crate::synth::{
     Engine, EngineOptions, FaceModel, ICT_DEFAULT, Sample, TEST_SPLIT_START, ict_path,
@@ -48,6 +49,9 @@ pub struct Args {
     /// Path of ict_face_model.safetensors (default: $VISAGE_ICT, else ../shared/ict-face-model/).
     #[arg(long)]
     pub ict: Option<PathBuf>,
+    /// Use the built-in procedural test head instead of the ICT model (tests, no shared data).
+    #[arg(long)]
+    pub procedural: bool,
     /// Measure samples per second (rendering only, nothing written) instead of writing shards.
     #[arg(long)]
     pub bench: bool,
@@ -68,14 +72,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         size: args.size,
         depth_bins: args.depth_bins.unwrap_or(args.size / 2).max(1),
     };
-    let t0 = Instant::now();
-    let model = FaceModel::load_ict(&find_ict(args.ict.as_deref()))?;
-    eprintln!(
-        "loaded the ICT model ({} vertices, {} triangles) in {:.2} s",
-        model.vertex_count(),
-        model.triangles.len(),
-        t0.elapsed().as_secs_f64()
-    );
+    let model = load_model(args)?;
     let engine = Engine::new(model, options);
     if args.bench {
         return bench(&engine, args);
@@ -92,37 +89,74 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             args.seed, end
         );
     }
-    let triangles = engine.model.face_triangles();
-    let t0 = Instant::now();
-    let mut preview: Vec<Sample> = Vec::new();
-    for (k, first) in (args.seed..end)
-        .step_by(args.shard_size.max(1) as usize)
-        .enumerate()
-    {
-        let last = (first + args.shard_size.max(1)).min(end);
-        let samples = render_range(&engine, first, last)?;
-        let info = ShardInfo {
-            version: 1,
-            size: options.size,
-            depth_bins: options.depth_bins,
-            count: samples.len(),
-            expressions: engine.model.expression_names.clone(),
-        };
-        let path = out.join(format!("shard_{k:05}.safetensors"));
-        shard::write(&path, &samples, &triangles, &info)?;
-        let done = last - args.seed;
-        eprintln!(
-            "{}: {done}/{} samples, {:.1} samples/s",
-            path.display(),
-            args.count,
-            done as f64 / t0.elapsed().as_secs_f64()
-        );
-        preview.extend(samples.into_iter().take(24 - preview.len().min(24)));
-    }
+    let preview = write_shards(&engine, args, out)?;
+    eprintln!("wrote {} samples to {}", args.count, out.display());
     if let Some(path) = &args.preview {
         write_preview(path, &preview, args)?;
     }
     Ok(())
+}
+
+/// Renders and writes every shard; shard `k` is written on a second thread while shard
+/// `k + 1` renders. Returns the first (up to 24) samples for the contact sheet.
+fn write_shards(engine: &Engine, args: &Args, out: &Path) -> anyhow::Result<Vec<Sample>> {
+    let triangles = engine.model.face_triangles();
+    let (end, step) = (args.seed + args.count, args.shard_size.max(1));
+    let t0 = Instant::now();
+    let mut preview: Vec<Sample> = Vec::new();
+    std::thread::scope(|scope| {
+        let mut writing: Option<std::thread::ScopedJoinHandle<'_, anyhow::Result<()>>> = None;
+        for (k, first) in (args.seed..end).step_by(step as usize).enumerate() {
+            let last = (first + step).min(end);
+            let samples = render_range(engine, first, last)?;
+            preview.extend(samples.iter().take(24 - preview.len().min(24)).cloned());
+            if let Some(handle) = writing.take() {
+                join(handle)?;
+            }
+            let info = ShardInfo {
+                version: 1,
+                size: engine.options.size,
+                depth_bins: engine.options.depth_bins,
+                count: samples.len(),
+                expressions: engine.model.expression_names.clone(),
+            };
+            let path = out.join(format!("shard_{k:05}.safetensors"));
+            let (triangles, done) = (&triangles, last - args.seed);
+            writing = Some(scope.spawn(move || {
+                shard::write(&path, &samples, triangles, &info)?;
+                let rate = done as f64 / t0.elapsed().as_secs_f64();
+                eprintln!(
+                    "{}: {done}/{} samples, {rate:.1} samples/s",
+                    path.display(),
+                    args.count
+                );
+                Ok(())
+            }));
+        }
+        writing.map_or(Ok(()), join)
+    })?;
+    Ok(preview)
+}
+
+fn join(handle: std::thread::ScopedJoinHandle<'_, anyhow::Result<()>>) -> anyhow::Result<()> {
+    handle
+        .join()
+        .map_err(|_| anyhow::anyhow!("the shard writer thread panicked"))?
+}
+
+fn load_model(args: &Args) -> anyhow::Result<FaceModel> {
+    if args.procedural {
+        return Ok(procedural::head());
+    }
+    let t0 = Instant::now();
+    let model = FaceModel::load_ict(&find_ict(args.ict.as_deref()))?;
+    eprintln!(
+        "loaded the ICT model ({} vertices, {} triangles) in {:.2} s",
+        model.vertex_count(),
+        model.triangles.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(model)
 }
 
 fn render_range(engine: &Engine, first: u64, last: u64) -> anyhow::Result<Vec<Sample>> {
@@ -147,7 +181,7 @@ fn write_preview(path: &Path, samples: &[Sample], args: &Args) -> anyhow::Result
 
 /// The ICT model path: `--ict`, else `$VISAGE_ICT`, else `../shared/...` from the working
 /// directory, else from the crate's source directory.
-fn find_ict(explicit: Option<&Path>) -> PathBuf {
+pub fn find_ict(explicit: Option<&Path>) -> PathBuf {
     let cwd = ict_path(explicit, Path::new("."));
     if explicit.is_some() || cwd.exists() {
         return cwd;

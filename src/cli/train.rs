@@ -132,7 +132,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 degrade: a.degrade,
                 seed: a.seed,
             };
-            let state = train(&opts)?;
+            let state = train(&opts, &super::device()?)?;
             println!(
                 "espcn x{}: {} steps, {:.0} s, best validation gain over bicubic {:+.3} dB",
                 a.scale,

@@ -1,6 +1,9 @@
 //! Upscalers: the classic resampling filters, behind the one [`Upscaler`] enum that the CLI, the
 //! GUI and the tests share.
 //!
+//! [`Upscaler::Espcn`] runs the project's trained ESPCN networks (x2, x4; chained for larger
+//! factors, then resampled to the exact size).
+//!
 //! Resampling uses the `image` crate's separable convolution filters (`imageops::resize`):
 //! it is already a dependency, well kept, and its Triangle / Catmull-Rom kernels are the usual
 //! bilinear / bicubic (a = -0.5) definitions, so no second resizing library is needed.
@@ -27,11 +30,13 @@ pub enum Upscaler {
     /// Bicubic interpolation (Catmull-Rom, a = -0.5).
     #[default]
     Bicubic,
+    /// ESPCN sub-pixel CNN (Shi et al. 2016) trained by Visage on faces, with a bicubic skip.
+    Espcn,
 }
 
 impl Upscaler {
     /// Every upscaler, in display order.
-    pub const ALL: [Self; 2] = [Self::Bilinear, Self::Bicubic];
+    pub const ALL: [Self; 3] = [Self::Bilinear, Self::Bicubic, Self::Espcn];
 
     /// Short lowercase name, as on the command line.
     #[must_use]
@@ -39,6 +44,7 @@ impl Upscaler {
         match self {
             Self::Bilinear => "bilinear",
             Self::Bicubic => "bicubic",
+            Self::Espcn => "espcn",
         }
     }
 }
@@ -64,6 +70,9 @@ pub enum UpscaleError {
         /// Target height.
         to_h: u32,
     },
+    /// A learned upscaler's weights could not be loaded.
+    #[error("{0}")]
+    Model(String),
 }
 
 /// Resizes `image` to exactly `width x height` with `upscaler`.
@@ -84,11 +93,37 @@ pub fn upscale(
             to_h: height,
         });
     }
-    let filter = match upscaler {
-        Upscaler::Bilinear => FilterType::Triangle,
-        Upscaler::Bicubic => FilterType::CatmullRom,
-    };
-    Ok(resize(image, width, height, filter))
+    match upscaler {
+        Upscaler::Bilinear => Ok(resize(image, width, height, FilterType::Triangle)),
+        Upscaler::Bicubic => Ok(resize(image, width, height, FilterType::CatmullRom)),
+        Upscaler::Espcn => espcn(image, width, height),
+    }
+}
+
+/// ESPCN: x4 while at least x3 remains, x2 while at least x1.5 remains, then bicubic to the
+/// exact size (also for the last non-integer part and any shrinking).
+fn espcn(image: &RgbImage, width: u32, height: u32) -> Result<RgbImage, UpscaleError> {
+    let [x2, x4] = crate::nn::espcn::pretrained().map_err(UpscaleError::Model)?;
+    let mut current = image.clone();
+    loop {
+        let remaining = f64::from(width) / f64::from(current.width());
+        let remaining = remaining.min(f64::from(height) / f64::from(current.height()));
+        let net = if remaining >= 3.0 {
+            x4
+        } else if remaining >= 1.5 {
+            x2
+        } else {
+            break;
+        };
+        current = net
+            .upscale_image(&current)
+            .map_err(|e| UpscaleError::Model(format!("ESPCN failed: {e}")))?;
+    }
+    if current.dimensions() == (width, height) {
+        Ok(current)
+    } else {
+        Ok(resize(&current, width, height, FilterType::CatmullRom))
+    }
 }
 
 #[cfg(test)]
@@ -98,7 +133,7 @@ mod tests {
     #[test]
     fn constant_image_stays_constant() {
         let img = RgbImage::from_pixel(8, 8, image::Rgb([10, 20, 30]));
-        for u in Upscaler::ALL {
+        for u in [Upscaler::Bilinear, Upscaler::Bicubic] {
             let out = upscale(&img, u, 32, 24).unwrap();
             assert_eq!(out.dimensions(), (32, 24));
             assert!(out.pixels().all(|p| p.0 == [10, 20, 30]), "{u}");
@@ -112,6 +147,22 @@ mod tests {
         let out = upscale(&img, Upscaler::Bilinear, 8, 4).unwrap();
         // Output pixel 3 sits at source x = 1.25: 64 + 0.25 * 64 = 80.
         assert_eq!(out.get_pixel(3, 1).0[0], 80);
+    }
+
+    #[test]
+    fn espcn_chains_networks_to_the_exact_size() {
+        let img = RgbImage::from_fn(12, 10, |x, y| {
+            image::Rgb([(x * 20) as u8, (y * 25) as u8, 60])
+        });
+        for (w, h) in [(24, 20), (48, 40), (96, 80), (50, 41)] {
+            let out = upscale(&img, Upscaler::Espcn, w, h).unwrap();
+            assert_eq!(out.dimensions(), (w, h));
+        }
+        // A flat image stays (nearly) flat: the residual of a constant input is small.
+        let flat = RgbImage::from_pixel(16, 16, image::Rgb([120, 90, 70]));
+        let out = upscale(&flat, Upscaler::Espcn, 64, 64).unwrap();
+        let worst = out.pixels().map(|p| p.0[0].abs_diff(120)).max().unwrap();
+        assert!(worst <= 6, "{worst}");
     }
 
     #[test]

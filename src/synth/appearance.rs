@@ -36,7 +36,8 @@ pub fn vertex_albedo(look: &Look, regions: &Regions, parts: &[Part]) -> Vec<[f32
 
 fn skin_albedo(look: &Look, regions: &Regions, i: usize) -> [f32; 3] {
     let c = mix(look.skin, look.lip, regions.lip[i]);
-    mix(c, look.hair, regions.brow[i] * look.brow)
+    let c = mix(c, look.hair, regions.brow[i] * look.brow);
+    mix(c, look.hair.map(|v| v * 0.3), 0.85 * regions.lash[i])
 }
 
 /// Rest-pose surface point data a pixel interpolates for its detail.
@@ -72,7 +73,7 @@ fn skin_detail(look: &Look, s: &Surface) -> [f32; 3] {
     let mut c = s.albedo.map(|v| v * gain);
     if look.freckles > 0.0 && s.part == Part::Face {
         let f = value3(p.map(|v| v * 3.5), look.seed ^ 0xF2);
-        let k = look.freckles * 0.35 * smoothstep(0.7, 0.8, f);
+        let k = look.freckles * 0.3 * smoothstep(0.76, 0.84, f);
         c = [
             c[0] * (1.0 - 0.8 * k),
             c[1] * (1.0 - k),

@@ -17,6 +17,7 @@
 pub mod appearance;
 pub mod background;
 pub mod camera;
+mod colour;
 pub mod degrade;
 pub mod math;
 pub mod model;

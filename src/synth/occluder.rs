@@ -142,7 +142,7 @@ fn glasses(canvas: &mut Canvas<'_>, lm: &[[f32; 2]], r: &mut SampleRng, s: f32) 
     let dist = (dx * dx + dy * dy).sqrt().max(0.05 * s);
     let ang = dy.atan2(dx);
     let rim = [dist * uniform(r, 0.38, 0.48), dist * uniform(r, 0.28, 0.38)];
-    let thick = uniform(r, 0.008, 0.025) * s;
+    let thick = uniform(r, 0.005, 0.014) * s;
     let frame = [
         uniform(r, 0.0, 0.15),
         uniform(r, 0.0, 0.12),

@@ -156,7 +156,9 @@ impl SampleParams {
         let background = (index(&mut r6, 4) as u32, r6.next_u32());
         let occluder = chance(&mut r6, 0.25).then(|| match index(&mut r6, 20) {
             0..=8 => OccluderKind::Hand,
-            9..=16 => OccluderKind::Glasses,
+            // Glasses are drawn in 2D on the eye landmarks: only plausible up to ~40 degrees.
+            9..=16 if pose.yaw.abs() < 40.0 => OccluderKind::Glasses,
+            9..=16 => OccluderKind::Hand,
             _ => OccluderKind::Bar,
         });
         let degrade = degrade(&mut SampleRng::for_sample(id, 7));

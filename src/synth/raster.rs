@@ -45,6 +45,8 @@ pub enum Cull {
     /// Skip triangles that face away: counter-clockwise seen from outside (in a +Y-up frame)
     /// is front-facing, i.e. clockwise in pixel coordinates with rows going down.
     Back,
+    /// Skip front-facing triangles (for the farthest surface of a closed object).
+    Front,
 }
 
 /// Marks a sample that no triangle covers.
@@ -116,21 +118,10 @@ impl VisBuffer {
     }
 
     fn draw_triangle(&mut self, v: [ScreenVertex; 3], id: u32, proj: Projection, cull: Cull) {
-        let area = edge(v[0], v[1], v[2].x, v[2].y);
-        if area == 0.0 || !area.is_finite() || (cull == Cull::Back && area > 0.0) {
+        let Some(t) = Setup::new(v, cull) else {
             return;
-        }
-        // Normalise to positive area so "inside" means all edge values >= 0.
-        let (v, swapped) = if area < 0.0 {
-            ([v[0], v[2], v[1]], true)
-        } else {
-            (v, false)
         };
-        let area = area.abs();
-        let x0 = v.iter().map(|p| p.x).fold(f32::INFINITY, f32::min);
-        let x1 = v.iter().map(|p| p.x).fold(f32::NEG_INFINITY, f32::max);
-        let y0 = v.iter().map(|p| p.y).fold(f32::INFINITY, f32::min);
-        let y1 = v.iter().map(|p| p.y).fold(f32::NEG_INFINITY, f32::max);
+        let (x0, x1, y0, y1) = t.bounds();
         let (Some(c0), Some(c1)) = (first_sample(x0, self.width), last_sample(x1, self.width))
         else {
             return;
@@ -139,34 +130,10 @@ impl VisBuffer {
         else {
             return;
         };
-        let tl = [
-            top_left(v[1], v[2]),
-            top_left(v[2], v[0]),
-            top_left(v[0], v[1]),
-        ];
-        let inv_w = v.map(|p| 1.0 / p.w);
         for row in r0..=r1 {
-            let py = row as f32 + 0.5;
             for col in c0..=c1 {
-                let px = col as f32 + 0.5;
-                let e = [
-                    edge(v[1], v[2], px, py),
-                    edge(v[2], v[0], px, py),
-                    edge(v[0], v[1], px, py),
-                ];
-                if !(0..3).all(|k| e[k] > 0.0 || (e[k] == 0.0 && tl[k])) {
+                let Some((depth, b)) = t.sample(col as f32 + 0.5, row as f32 + 0.5, proj) else {
                     continue;
-                }
-                let l = e.map(|x| x / area);
-                let (depth, b) = match proj {
-                    Projection::Perspective => {
-                        let q = [l[0] * inv_w[0], l[1] * inv_w[1], l[2] * inv_w[2]];
-                        let s = q[0] + q[1] + q[2];
-                        (1.0 / s, [q[1] / s, q[2] / s])
-                    }
-                    Projection::Orthographic => {
-                        (l[0] * v[0].w + l[1] * v[1].w + l[2] * v[2].w, [l[1], l[2]])
-                    }
                 };
                 let i = row * self.width + col;
                 let wins = match self.test {
@@ -176,10 +143,82 @@ impl VisBuffer {
                 if wins {
                     self.depth[i] = depth;
                     self.triangle[i] = id;
-                    self.bary[i] = if swapped { [b[1], b[0]] } else { b };
+                    self.bary[i] = b;
                 }
             }
         }
+    }
+}
+
+/// A triangle prepared for coverage tests: corners reordered to positive area.
+struct Setup {
+    v: [ScreenVertex; 3],
+    area: f32,
+    top_left: [bool; 3],
+    inv_w: [f32; 3],
+    swapped: bool,
+}
+
+impl Setup {
+    /// `None` for degenerate or culled triangles.
+    fn new(v: [ScreenVertex; 3], cull: Cull) -> Option<Self> {
+        let area = edge(v[0], v[1], v[2].x, v[2].y);
+        let culled = (cull == Cull::Back && area > 0.0) || (cull == Cull::Front && area < 0.0);
+        if area == 0.0 || !area.is_finite() || culled {
+            return None;
+        }
+        // Normalise to positive area so "inside" means all edge values >= 0.
+        let swapped = area < 0.0;
+        let v = if swapped { [v[0], v[2], v[1]] } else { v };
+        Some(Self {
+            v,
+            area: area.abs(),
+            top_left: [
+                top_left(v[1], v[2]),
+                top_left(v[2], v[0]),
+                top_left(v[0], v[1]),
+            ],
+            inv_w: v.map(|p| 1.0 / p.w),
+            swapped,
+        })
+    }
+
+    /// Bounding box `(x0, x1, y0, y1)` in pixels.
+    fn bounds(&self) -> (f32, f32, f32, f32) {
+        let xs = self.v.map(|p| p.x);
+        let ys = self.v.map(|p| p.y);
+        let lo = |a: [f32; 3]| a[0].min(a[1]).min(a[2]);
+        let hi = |a: [f32; 3]| a[0].max(a[1]).max(a[2]);
+        (lo(xs), hi(xs), lo(ys), hi(ys))
+    }
+
+    /// Depth and barycentrics (of the caller's corners 1 and 2) at `(px, py)` if covered.
+    fn sample(&self, px: f32, py: f32, proj: Projection) -> Option<(f32, [f32; 2])> {
+        let v = &self.v;
+        let e = [
+            edge(v[1], v[2], px, py),
+            edge(v[2], v[0], px, py),
+            edge(v[0], v[1], px, py),
+        ];
+        if !(0..3).all(|k| e[k] > 0.0 || (e[k] == 0.0 && self.top_left[k])) {
+            return None;
+        }
+        let l = e.map(|x| x / self.area);
+        let (depth, b) = match proj {
+            Projection::Perspective => {
+                let q = [
+                    l[0] * self.inv_w[0],
+                    l[1] * self.inv_w[1],
+                    l[2] * self.inv_w[2],
+                ];
+                let s = q[0] + q[1] + q[2];
+                (1.0 / s, [q[1] / s, q[2] / s])
+            }
+            Projection::Orthographic => {
+                (l[0] * v[0].w + l[1] * v[1].w + l[2] * v[2].w, [l[1], l[2]])
+            }
+        };
+        Some((depth, if self.swapped { [b[1], b[0]] } else { b }))
     }
 }
 

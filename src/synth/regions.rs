@@ -20,6 +20,9 @@ pub struct Regions {
     pub lip: Vec<f32>,
     /// Brow weight (near the brow polylines, landmarks 17-21 and 22-26).
     pub brow: Vec<f32>,
+    /// Lash-line weight (along the eye contours, landmarks 36-41 and 42-47; stronger on the
+    /// upper lids).
+    pub lash: Vec<f32>,
     /// Beard / stubble area weight (below the nose, inside the jaw, off the lips).
     pub beard: Vec<f32>,
     /// Height above the hairline surface in cm (positive = hair area when hair is drawn).
@@ -42,10 +45,15 @@ impl Regions {
         let jaw_x = (lm[16][0] - lm[0][0]).abs() * 0.5;
         let mid_x = (lm[16][0] + lm[0][0]) * 0.5;
         let chin_y = lm[8][1];
+        let ring = |a: usize| [&lm[a..a + 6], &lm[a..=a]].concat();
+        let (eye0, eye1) = (ring(36), ring(42));
+        let eye_y = lm[36..48].iter().map(|p| p[1]).sum::<f32>() / 12.0;
+        let eye_z = lm[36..48].iter().map(|p| p[2]).sum::<f32>() / 12.0;
         let skin = |i: usize| matches!(model.vertex_part[i], Part::Face | Part::Head);
         let mut out = Self {
             lip: vec![0.0; n.len()],
             brow: vec![0.0; n.len()],
+            lash: vec![0.0; n.len()],
             beard: vec![0.0; n.len()],
             hair: vec![-100.0; n.len()],
             eyes: eyes(model),
@@ -59,6 +67,11 @@ impl Regions {
             if p[2] > brow_z - 2.5 {
                 let d = polyline_distance(&lm[17..22], xy).min(polyline_distance(&lm[22..27], xy));
                 out.brow[i] = 1.0 - smoothstep(0.25, 0.55, d);
+            }
+            if p[2] > eye_z - 1.0 {
+                let d = polyline_distance(&eye0, xy).min(polyline_distance(&eye1, xy));
+                let upper = if p[1] > eye_y { 1.0 } else { 0.45 };
+                out.lash[i] = upper * (1.0 - smoothstep(0.04, 0.16, d));
             }
             if p[2] > lip_z - 3.0 && p[1] < nose_y - 0.4 && p[1] > chin_y - 2.5 {
                 let side = 1.0 - smoothstep(0.6 * jaw_x, 1.0 * jaw_x, (p[0] - mid_x).abs());

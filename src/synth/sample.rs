@@ -6,23 +6,19 @@
 use image::RgbImage;
 
 use super::SynthError;
-use super::appearance::{Surface, detail, vertex_albedo};
-use super::background::background;
 use super::camera::Camera;
+use super::colour::colour;
 use super::degrade::degrade;
-use super::math::{add, normalize, scale, to_srgb, vertex_normals};
+use super::math::{normalize, to_srgb, vertex_normals};
 use super::model::FaceModel;
 use super::occluder::{Canvas, draw};
 use super::params::SampleParams;
 use super::raster::{Cull, DepthTest, Projection, ScreenVertex, VisBuffer};
 use super::regions::Regions;
 use super::rng::SampleRng;
-use super::shade::{ShadePoint, ShadowMap, shade};
 
-/// Supersampling factor per axis of the colour pass.
-const SS: usize = 2;
 /// Nearest depth (cm) a triangle corner may have.
-const NEAR: f32 = 1.0;
+pub(crate) const NEAR: f32 = 1.0;
 
 /// Image-space options of the engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,9 +92,11 @@ pub fn background_z(size: usize) -> f32 {
 }
 
 /// Camera-frame geometry of a posed head.
-struct Posed {
-    positions: Vec<[f32; 3]>,
-    normals: Vec<[f32; 3]>,
+pub(crate) struct Posed {
+    /// Vertex positions, cm.
+    pub positions: Vec<[f32; 3]>,
+    /// Unit vertex normals.
+    pub normals: Vec<[f32; 3]>,
 }
 
 impl Engine {
@@ -139,40 +137,11 @@ impl Engine {
             size,
         );
         let posed = self.pose(&params, &camera);
-        let screen: Vec<ScreenVertex> = posed
-            .positions
-            .iter()
-            .map(|&p| camera.project(p, 1.0))
-            .collect();
-        let tris = &self.model.triangles;
-        let mut gt = VisBuffer::new(size, size, DepthTest::Nearest);
-        gt.draw(&screen, tris, Projection::Perspective, Cull::Back, NEAR);
-        let mut back = VisBuffer::new(size, size, DepthTest::Farthest);
-        back.draw(&screen, tris, Projection::Perspective, Cull::None, NEAR);
-        let mut linear = self.colour(&params, &camera, &posed);
+        let (gt, back) = self.visibility(&camera, &posed);
         let (landmarks_2d, landmarks_3d, landmark_visible) = self.landmarks(&camera, &posed, &gt);
-        let mut coverage = vec![0.0f32; size * size];
-        if let Some(kind) = params.occluder {
-            let mut canvas = Canvas {
-                pixels: &mut linear,
-                coverage: &mut coverage,
-                size,
-            };
-            draw(
-                &mut canvas,
-                kind,
-                &landmarks_2d,
-                &mut SampleRng::for_sample(id, 8),
-            );
-        }
-        let clean = to_image(&linear, size);
-        let face_width = extent(&landmarks_2d);
-        let rgb = degrade(
-            &clean,
-            face_width,
-            &params.degrade,
-            &mut SampleRng::for_sample(id, 9),
-        )?;
+        let (clean, occluder) = self.clean_image(&params, &camera, &posed, &landmarks_2d);
+        let mut rng = SampleRng::for_sample(id, 9);
+        let rgb = degrade(&clean, extent(&landmarks_2d), &params.degrade, &mut rng)?;
         let (depth, normals, mask, parts) = self.ground_truth(&camera, &posed, &gt);
         let bz = background_z(size);
         let depth_back = back
@@ -194,12 +163,52 @@ impl Engine {
             normals,
             mask,
             parts,
-            occluder: coverage.iter().map(|&c| u8::from(c >= 0.5)).collect(),
+            occluder,
             landmarks_2d,
             landmarks_3d,
             landmark_visible,
             mesh,
         })
+    }
+
+    /// The exact ground-truth passes at pixel centres: nearest and farthest surfaces.
+    fn visibility(&self, camera: &Camera, posed: &Posed) -> (VisBuffer, VisBuffer) {
+        let size = self.options.size;
+        let screen: Vec<ScreenVertex> = posed
+            .positions
+            .iter()
+            .map(|&p| camera.project(p, 1.0))
+            .collect();
+        let tris = &self.model.triangles;
+        let mut gt = VisBuffer::new(size, size, DepthTest::Nearest);
+        gt.draw(&screen, tris, Projection::Perspective, Cull::Back, NEAR);
+        let mut back = VisBuffer::new(size, size, DepthTest::Farthest);
+        back.draw(&screen, tris, Projection::Perspective, Cull::None, NEAR);
+        (gt, back)
+    }
+
+    /// The clean image (render, background, occluders) and the occluder mask.
+    fn clean_image(
+        &self,
+        params: &SampleParams,
+        camera: &Camera,
+        posed: &Posed,
+        landmarks_2d: &[[f32; 2]],
+    ) -> (RgbImage, Vec<u8>) {
+        let size = self.options.size;
+        let mut linear = colour(self, params, camera, posed);
+        let mut coverage = vec![0.0f32; size * size];
+        if let Some(kind) = params.occluder {
+            let mut canvas = Canvas {
+                pixels: &mut linear,
+                coverage: &mut coverage,
+                size,
+            };
+            let mut rng = SampleRng::for_sample(params.id, 8);
+            draw(&mut canvas, kind, landmarks_2d, &mut rng);
+        }
+        let mask = coverage.iter().map(|&c| u8::from(c >= 0.5)).collect();
+        (to_image(&linear, size), mask)
     }
 
     fn pose(&self, params: &SampleParams, camera: &Camera) -> Posed {
@@ -209,83 +218,6 @@ impl Engine {
             positions: shape.iter().map(|&p| camera.to_camera(p)).collect(),
             normals: normals.iter().map(|&n| camera.rotate(n)).collect(),
         }
-    }
-
-    /// Linear colour of every output pixel: supersampled shading composited over the background.
-    fn colour(&self, params: &SampleParams, camera: &Camera, posed: &Posed) -> Vec<[f32; 3]> {
-        let size = self.options.size;
-        let n = size * SS;
-        let screen: Vec<ScreenVertex> = posed
-            .positions
-            .iter()
-            .map(|&p| camera.project(p, SS as f32))
-            .collect();
-        let mut vb = VisBuffer::new(n, n, DepthTest::Nearest);
-        vb.draw(
-            &screen,
-            &self.model.triangles,
-            Projection::Perspective,
-            Cull::Back,
-            NEAR,
-        );
-        let albedo = vertex_albedo(&params.look, &self.regions, &self.model.vertex_part);
-        let shadow = ShadowMap::build(
-            &posed.positions,
-            &self.model.triangles,
-            params.lighting.key_dir,
-        );
-        let mut out = background(params.background.0, params.background.1, size);
-        let weight = 1.0 / (SS * SS) as f32;
-        for (i, px) in out.iter_mut().enumerate() {
-            let (row, col) = (i / size, i % size);
-            let mut acc = [0.0f32; 3];
-            for s in 0..SS * SS {
-                let j = (row * SS + s / SS) * n + col * SS + s % SS;
-                let c = if vb.covered(j) {
-                    self.shade_sample(params, posed, &albedo, &shadow, &vb, j)
-                } else {
-                    *px
-                };
-                for k in 0..3 {
-                    acc[k] += c[k] * weight;
-                }
-            }
-            *px = acc;
-        }
-        out
-    }
-
-    fn shade_sample(
-        &self,
-        params: &SampleParams,
-        posed: &Posed,
-        albedo: &[[f32; 3]],
-        shadow: &ShadowMap,
-        vb: &VisBuffer,
-        j: usize,
-    ) -> [f32; 3] {
-        let t = vb.triangle[j] as usize;
-        let tri = self.model.triangles[t];
-        let b = vb.bary[j];
-        let position = interp(&posed.positions, tri, b);
-        let normal = normalize(interp(&posed.normals, tri, b));
-        let surface = Surface {
-            albedo: interp(albedo, tri, b),
-            rest: interp(&self.model.neutral, tri, b),
-            beard: interp1(&self.regions.beard, tri, b),
-            hair: interp1(&self.regions.hair, tri, b),
-            part: self.model.triangle_part[t],
-        };
-        // Normal-offset lookup against shadow acne on grazing surfaces.
-        let lit = shadow.light(add(position, scale(normal, 0.35)), 0.3);
-        let point = ShadePoint {
-            position,
-            normal,
-            albedo: detail(&params.look, &self.regions, &surface),
-            part: surface.part,
-            lit,
-        };
-        shade(&params.lighting, &params.look, &point)
     }
 
     /// Depth, normals, mask and part maps at pixel centres from the ground-truth buffer.
@@ -339,13 +271,13 @@ impl Engine {
     }
 }
 
-fn interp(attr: &[[f32; 3]], tri: [u32; 3], b: [f32; 2]) -> [f32; 3] {
+pub(crate) fn interp(attr: &[[f32; 3]], tri: [u32; 3], b: [f32; 2]) -> [f32; 3] {
     let [a0, a1, a2] = tri.map(|i| attr[i as usize]);
     let b0 = 1.0 - b[0] - b[1];
     std::array::from_fn(|k| b0 * a0[k] + b[0] * a1[k] + b[1] * a2[k])
 }
 
-fn interp1(attr: &[f32], tri: [u32; 3], b: [f32; 2]) -> f32 {
+pub(crate) fn interp1(attr: &[f32], tri: [u32; 3], b: [f32; 2]) -> f32 {
     let [a0, a1, a2] = tri.map(|i| attr[i as usize]);
     (1.0 - b[0] - b[1]) * a0 + b[0] * a1 + b[1] * a2
 }

@@ -66,26 +66,34 @@ impl ShadowMap {
         }
     }
 
-    /// Fraction of the key light reaching camera-frame point `p` (2x2 percentage-closer
-    /// filtering, with a depth bias of `bias` cm).
+    /// Fraction of the key light reaching camera-frame point `p`: percentage-closer filtering
+    /// over 3x3 bilinearly weighted taps (soft, alias-free edges), depth bias `bias` cm.
     #[must_use]
     pub fn light(&self, p: [f32; 3], bias: f32) -> f32 {
         let q = self.to_light(p);
-        let (x0, y0) = ((q.x - 1.0).floor(), (q.y - 1.0).floor());
+        let (gx, gy) = (q.x - 0.5, q.y - 0.5);
+        let (bx, by) = (gx.floor(), gy.floor());
+        let (fx, fy) = (gx - bx, gy - by);
         let n = SHADOW_RES as f32;
-        let mut lit = 0.0;
-        for (dx, dy) in [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)] {
-            let (x, y) = (x0 + dx, y0 + dy);
+        let test = |x: f32, y: f32| {
             if x < 0.0 || y < 0.0 || x >= n || y >= n {
-                lit += 0.25;
-                continue;
+                return 1.0;
             }
             let d = self.buffer.depth[y as usize * SHADOW_RES + x as usize];
-            if q.w <= d + bias {
-                lit += 0.25;
+            if q.w <= d + bias { 1.0 } else { 0.0 }
+        };
+        let t: [[f32; 4]; 4] = std::array::from_fn(|j| {
+            std::array::from_fn(|i| test(bx - 1.0 + i as f32, by - 1.0 + j as f32))
+        });
+        let mut sum = 0.0;
+        for j in 0..3 {
+            for i in 0..3 {
+                let a = t[j][i] * (1.0 - fx) + t[j][i + 1] * fx;
+                let b = t[j + 1][i] * (1.0 - fx) + t[j + 1][i + 1] * fx;
+                sum += a * (1.0 - fy) + b * fy;
             }
         }
-        lit
+        sum / 9.0
     }
 }
 

@@ -60,140 +60,137 @@ pub fn write(
     triangles: &[[u32; 3]],
     info: &ShardInfo,
 ) -> Result<(), SynthError> {
-    let n = samples.len();
-    let s = info.size;
-    let cat_u8 = |f: &dyn Fn(&Sample) -> &[u8]| {
-        samples
-            .iter()
-            .flat_map(|x| f(x).iter().copied())
-            .collect::<Vec<u8>>()
-    };
-    let cat_f32 = |f: &dyn Fn(&Sample) -> Vec<f32>| {
-        samples
-            .iter()
-            .flat_map(f)
-            .flat_map(f32::to_le_bytes)
-            .collect::<Vec<u8>>()
-    };
-    let first = samples.first();
-    let (v, n_id, n_ex) = first.map_or((0, 0, 0), |x| {
-        (
-            x.mesh.len(),
-            x.params.identity.len(),
-            x.params.expression.len(),
-        )
-    });
-    let mut t: Vec<(&str, Dtype, Vec<usize>, Vec<u8>)> = vec![
-        (
-            "ids",
-            Dtype::I64,
-            vec![n],
-            samples
-                .iter()
-                .flat_map(|x| (x.params.id as i64).to_le_bytes())
-                .collect(),
-        ),
-        ("rgb", Dtype::U8, vec![n, s, s, 3], cat_u8(&|x| &x.rgb)),
-        ("clean", Dtype::U8, vec![n, s, s, 3], cat_u8(&|x| &x.clean)),
-        ("mask", Dtype::U8, vec![n, s, s], cat_u8(&|x| &x.mask)),
-        ("parts", Dtype::U8, vec![n, s, s], cat_u8(&|x| &x.parts)),
-        (
-            "occluder",
-            Dtype::U8,
-            vec![n, s, s],
-            cat_u8(&|x| &x.occluder),
-        ),
-        (
-            "landmark_visible",
-            Dtype::U8,
-            vec![n, 68],
-            cat_u8(&|x| &x.landmark_visible),
-        ),
-        (
-            "depth",
-            Dtype::F32,
-            vec![n, s, s],
-            cat_f32(&|x| x.depth.clone()),
-        ),
-        (
-            "depth_back",
-            Dtype::F32,
-            vec![n, s, s],
-            cat_f32(&|x| x.depth_back.clone()),
-        ),
-        (
-            "landmarks_2d",
-            Dtype::F32,
-            vec![n, 68, 2],
-            cat_f32(&|x| x.landmarks_2d.iter().flatten().copied().collect()),
-        ),
-        (
-            "landmarks_3d",
-            Dtype::F32,
-            vec![n, 68, 3],
-            cat_f32(&|x| x.landmarks_3d.iter().flatten().copied().collect()),
-        ),
-        (
-            "identity",
-            Dtype::F32,
-            vec![n, n_id],
-            cat_f32(&|x| x.params.identity.clone()),
-        ),
-        (
-            "expression",
-            Dtype::F32,
-            vec![n, n_ex],
-            cat_f32(&|x| x.params.expression.clone()),
-        ),
-        (
-            "pose",
-            Dtype::F32,
-            vec![n, 3],
-            cat_f32(&|x| vec![x.params.pose.yaw, x.params.pose.pitch, x.params.pose.roll]),
-        ),
-        (
-            "camera",
-            Dtype::F32,
-            vec![n, 18],
-            cat_f32(&|x| x.camera.to_row().to_vec()),
-        ),
-        (
-            "degrade",
-            Dtype::F32,
-            vec![n, 4],
-            cat_f32(&|x| degrade_row(x)),
-        ),
-        (
-            "mesh",
-            Dtype::F32,
-            vec![n, v, 3],
-            cat_f32(&|x| x.mesh.iter().flatten().copied().collect()),
-        ),
-    ];
-    let normals: Vec<u8> = samples
-        .iter()
-        .flat_map(|x| x.normals.iter())
-        .flat_map(|&f| half::f16::from_f32(f).to_le_bytes())
-        .collect();
-    t.push(("normals", Dtype::F16, vec![n, s, s, 3], normals));
-    let tris: Vec<u8> = triangles
+    let mut columns = map_columns(samples, info.size);
+    columns.extend(param_columns(samples));
+    let tris = triangles
         .iter()
         .flatten()
         .flat_map(|i| i.to_le_bytes())
         .collect();
-    t.push(("mesh_triangles", Dtype::U32, vec![triangles.len(), 3], tris));
-    let views = t
+    columns.push(Column {
+        name: "mesh_triangles",
+        dtype: Dtype::U32,
+        shape: vec![triangles.len(), 3],
+        bytes: tris,
+    });
+    let views = columns
         .iter()
-        .map(|(name, dtype, shape, bytes)| {
-            TensorView::new(*dtype, shape.clone(), bytes)
-                .map(|view| (*name, view))
-                .map_err(|e| SynthError::Shard(e.to_string()))
+        .map(|c| {
+            TensorView::new(c.dtype, c.shape.clone(), &c.bytes)
+                .map(|view| (c.name, view))
+                .map_err(|e| SynthError::Shard(format!("{}: {e}", c.name)))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let json = serde_json::to_string(info).map_err(|e| SynthError::Shard(e.to_string()))?;
     let meta = HashMap::from([("visage_synth".to_string(), json)]);
     safetensors::serialize_to_file(views, Some(meta), path)
         .map_err(|e| SynthError::Shard(format!("{}: {e}", path.display())))
+}
+
+/// One tensor of a shard being written.
+struct Column {
+    name: &'static str,
+    dtype: Dtype,
+    shape: Vec<usize>,
+    bytes: Vec<u8>,
+}
+
+/// Concatenates a U8 field of every sample; `shape` excludes the sample axis.
+fn u8s(
+    name: &'static str,
+    shape: &[usize],
+    samples: &[Sample],
+    f: impl Fn(&Sample) -> &[u8],
+) -> Column {
+    let bytes = samples.iter().flat_map(|x| f(x).iter().copied()).collect();
+    Column {
+        name,
+        dtype: Dtype::U8,
+        shape: [&[samples.len()], shape].concat(),
+        bytes,
+    }
+}
+
+/// Concatenates an F32 field of every sample; `shape` excludes the sample axis.
+fn f32s(
+    name: &'static str,
+    shape: &[usize],
+    samples: &[Sample],
+    f: impl Fn(&Sample) -> Vec<f32>,
+) -> Column {
+    let bytes = samples
+        .iter()
+        .flat_map(f)
+        .flat_map(f32::to_le_bytes)
+        .collect();
+    Column {
+        name,
+        dtype: Dtype::F32,
+        shape: [&[samples.len()], shape].concat(),
+        bytes,
+    }
+}
+
+/// The per-pixel maps and images.
+fn map_columns(samples: &[Sample], s: usize) -> Vec<Column> {
+    let normals = samples
+        .iter()
+        .flat_map(|x| x.normals.iter())
+        .flat_map(|&f| half::f16::from_f32(f).to_le_bytes())
+        .collect();
+    vec![
+        u8s("rgb", &[s, s, 3], samples, |x| &x.rgb),
+        u8s("clean", &[s, s, 3], samples, |x| &x.clean),
+        u8s("mask", &[s, s], samples, |x| &x.mask),
+        u8s("parts", &[s, s], samples, |x| &x.parts),
+        u8s("occluder", &[s, s], samples, |x| &x.occluder),
+        f32s("depth", &[s, s], samples, |x| x.depth.clone()),
+        f32s("depth_back", &[s, s], samples, |x| x.depth_back.clone()),
+        Column {
+            name: "normals",
+            dtype: Dtype::F16,
+            shape: vec![samples.len(), s, s, 3],
+            bytes: normals,
+        },
+    ]
+}
+
+/// Landmarks, parameters, camera, degradations and the mesh.
+fn param_columns(samples: &[Sample]) -> Vec<Column> {
+    let first = samples.first();
+    let n_id = first.map_or(0, |x| x.params.identity.len());
+    let n_ex = first.map_or(0, |x| x.params.expression.len());
+    let v = first.map_or(0, |x| x.mesh.len());
+    let ids = samples
+        .iter()
+        .flat_map(|x| (x.params.id as i64).to_le_bytes())
+        .collect();
+    vec![
+        Column {
+            name: "ids",
+            dtype: Dtype::I64,
+            shape: vec![samples.len()],
+            bytes: ids,
+        },
+        u8s("landmark_visible", &[68], samples, |x| &x.landmark_visible),
+        f32s("landmarks_2d", &[68, 2], samples, |x| {
+            x.landmarks_2d.concat()
+        }),
+        f32s("landmarks_3d", &[68, 3], samples, |x| {
+            x.landmarks_3d.concat()
+        }),
+        f32s("identity", &[n_id], samples, |x| x.params.identity.clone()),
+        f32s("expression", &[n_ex], samples, |x| {
+            x.params.expression.clone()
+        }),
+        f32s("pose", &[3], samples, |x| {
+            let p = x.params.pose;
+            vec![p.yaw, p.pitch, p.roll]
+        }),
+        f32s("camera", &[18], samples, |x| x.camera.to_row().to_vec()),
+        f32s("degrade", &[4], samples, degrade_row),
+        f32s("mesh", &[v, 3], samples, |x| x.mesh.concat()),
+    ]
 }
 
 fn degrade_row(x: &Sample) -> Vec<f32> {

@@ -74,7 +74,7 @@ fn zero_last_layer(vars: &VarMap) -> anyhow::Result<()> {
 ///
 /// # Errors
 /// Bad data folders, checkpoint I/O, or candle errors.
-pub fn train(opts: &EspcnTrainOptions) -> anyhow::Result<TrainState> {
+pub fn train(opts: &EspcnTrainOptions, dev: &Device) -> anyhow::Result<TrainState> {
     let cfg = EspcnConfig::for_scale(opts.scale).context("ESPCN supports --scale 2 or 4")?;
     let scale = u32::try_from(opts.scale)?;
     let train_images = load_images(&opts.train)?;
@@ -94,9 +94,8 @@ pub fn train(opts: &EspcnTrainOptions) -> anyhow::Result<TrainState> {
         &mut val_rng,
     )?;
 
-    let dev = Device::Cpu;
     let mut vars = VarMap::new();
-    let net = Espcn::new(cfg, VarBuilder::from_varmap(&vars, DType::F32, &dev))?;
+    let net = Espcn::new(cfg, VarBuilder::from_varmap(&vars, DType::F32, dev))?;
     let ckpt = Checkpoint::new(&opts.checkpoint_dir, &format!("espcn_x{scale}"));
     let mut state = match ckpt.resume(&mut vars)? {
         Some(s) => {
@@ -195,13 +194,13 @@ mod tests {
             degrade: DegradeMethod::Bicubic,
             seed: 1,
         };
-        let first = train(&opts).unwrap();
+        let first = train(&opts, &Device::Cpu).unwrap();
         assert_eq!(first.step, 80);
         assert!(opts.out.exists());
         // The network improves on bicubic on its own training patterns.
         assert!(first.best_val.unwrap() > 0.0, "{first:?}");
         opts.steps = 100;
-        let second = train(&opts).unwrap();
+        let second = train(&opts, &Device::Cpu).unwrap();
         assert_eq!(second.step, 100, "resumed from 80, not from 0");
     }
 }

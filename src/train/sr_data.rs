@@ -22,6 +22,20 @@ pub struct SrBatch {
     pub hr: Tensor,
 }
 
+impl SrBatch {
+    /// The batch on `device`.
+    ///
+    /// # Errors
+    /// Candle transfer errors.
+    pub fn to_device(self, device: &Device) -> candle_core::Result<Self> {
+        Ok(Self {
+            lr: self.lr.to_device(device)?,
+            base: self.base.to_device(device)?,
+            hr: self.hr.to_device(device)?,
+        })
+    }
+}
+
 /// Every image under `dirs`, recursively, in sorted file order: image files (png, jpg, jpeg,
 /// webp, bmp, tif, tiff) as they are, and synthetic-face shards (`*.safetensors` written by
 /// `visage synth`) as their clean renders.

@@ -77,6 +77,13 @@ pub struct DetectOptions {
     /// Smallest tile side (pixels) of the small-face tile passes (see [`tiles`]); 0 disables
     /// tiling.
     pub min_tile_side: u32,
+    /// Most tiles per photo (each one BlazeFace pass, ~2-3 ms on one CPU core).
+    pub max_tiles: usize,
+    /// Faces narrower than this fraction of the photo's longer side (the whole-photo pass saw
+    /// them at under `128 x fraction` pixels) take their box from a tile when one found them,
+    /// and get their ROI re-centred on a first set of landmarks and are landmarked again; 0
+    /// disables both.
+    pub refine_below: f32,
 }
 
 impl Default for DetectOptions {
@@ -86,10 +93,15 @@ impl Default for DetectOptions {
             nms_iou: 0.3,
             min_presence: 0.5,
             whole_image_max_side: 160,
-            min_tile_side: 256,
+            min_tile_side: 128,
+            max_tiles: 128,
+            refine_below: 0.15,
         }
     }
 }
+
+/// Squares per BlazeFace batch in the tile passes.
+pub const TILE_BATCH: usize = 32;
 
 /// An aligned face crop and where it came from.
 #[derive(Clone, Debug)]
@@ -134,10 +146,10 @@ impl Detector {
             return Ok(faces);
         }
         let (w, h) = img.dimensions();
-        if w.max(h) <= self.options.whole_image_max_side {
-            if let Some(face) = self.whole_image_face(img)? {
-                return Ok(vec![face]);
-            }
+        if w.max(h) <= self.options.whole_image_max_side
+            && let Some(face) = self.whole_image_face(img)?
+        {
+            return Ok(vec![face]);
         }
         Err(DetectError::NoFace {
             width: w,
@@ -163,74 +175,115 @@ impl Detector {
             y: (hf - side) / 2.0,
             side,
         };
-        let dets = decode::weighted_nms(self.detect_square(img, &whole)?, self.options.nms_iou);
-        let mut faces: Vec<Face> = dets.iter().map(to_face).collect();
-        if self.options.min_tile_side > 0 {
-            let mut found = Vec::new();
-            for tile in tiles::grid(w, h, self.options.min_tile_side) {
-                let in_tile =
-                    decode::weighted_nms(self.detect_square(img, &tile)?, self.options.nms_iou);
-                found.extend(
-                    in_tile
-                        .into_iter()
-                        .filter(|d| !tiles::touches_inner_edge(d, &tile, wf, hf, 0.02)),
-                );
-            }
-            let new = tiles::new_faces(&dets, found, self.options.nms_iou);
-            for face in new.iter().map(to_face) {
-                let marks = self.landmarks_in(img, &Roi::from_face(&face))?;
-                if marks.presence >= self.options.min_presence {
-                    faces.push(face);
-                }
-            }
-            faces.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let whole_dets = self
+            .detect_squares(img, &[whole])?
+            .into_iter()
+            .flatten()
+            .collect();
+        let mut dets = decode::weighted_nms(whole_dets, self.options.nms_iou);
+        if self.options.min_tile_side == 0 {
+            return Ok(dets.iter().map(to_face).collect());
         }
+        let mut found = Vec::new();
+        let grid = tiles::grid(w, h, self.options.min_tile_side, self.options.max_tiles);
+        for (tile, raw) in grid.iter().zip(self.detect_squares(img, &grid)?) {
+            let in_tile = decode::weighted_nms(raw, self.options.nms_iou);
+            found.extend(
+                in_tile
+                    .into_iter()
+                    .filter(|d| !tiles::touches_inner_edge(d, tile, wf, hf, 0.02)),
+            );
+        }
+        let found = decode::weighted_nms(found, self.options.nms_iou);
+        tiles::sharpen(
+            &mut dets,
+            &found,
+            self.options.nms_iou,
+            self.options.refine_below * side,
+        );
+        let mut faces: Vec<Face> = dets.iter().map(to_face).collect();
+        let new = tiles::new_faces(&dets, found, self.options.nms_iou);
+        for face in new.iter().map(to_face) {
+            let marks = self.landmarks_in(img, &Roi::from_face(&face))?;
+            if marks.presence >= self.options.min_presence {
+                faces.push(face);
+            }
+        }
+        faces.sort_by(|a, b| b.score.total_cmp(&a.score));
         Ok(faces)
     }
 
-    /// BlazeFace on one square of the photo (zero outside it), detections in photo pixels,
-    /// before NMS. The whole-photo square is MediaPipe's letterbox: NMS and IoU are unchanged
-    /// by this uniform scaling, so mapping before NMS equals the wheel's letterbox removal after.
-    fn detect_square(
+    /// BlazeFace on squares of the photo (zero outside them), one batch per
+    /// [`TILE_BATCH`] squares; per square, its detections in photo pixels before NMS. The
+    /// whole-photo square is MediaPipe's letterbox: NMS and IoU are unchanged by this uniform
+    /// scaling, so mapping before NMS equals the wheel's letterbox removal after it.
+    fn detect_squares(
         &self,
         img: &RgbImage,
-        square: &tiles::Square,
-    ) -> Result<Vec<decode::RawDetection>, DetectError> {
+        squares: &[tiles::Square],
+    ) -> Result<Vec<Vec<decode::RawDetection>>, DetectError> {
         let n = blazeface::INPUT_SIZE;
-        let side = f64::from(square.side);
-        let center = [
-            f64::from(square.x) + side / 2.0,
-            f64::from(square.y) + side / 2.0,
-        ];
-        let pixels = warp::mediapipe_input(img, center, side, 0.0, n, Border::Zero);
-        let out = self
-            .blazeface
-            .forward(&self.to_tensor(&pixels, n, 2.0 / 255.0, -1.0)?)?;
-        let logits: Vec<f32> = out.logits.flatten_all()?.to_vec1()?;
-        let regressors: Vec<f32> = out.regressors.flatten_all()?.to_vec1()?;
-        let map = |x: f32, y: f32| [square.x + x * square.side, square.y + y * square.side];
-        Ok(decode::decode(&logits, &regressors, self.options.min_score)
-            .into_iter()
-            .map(|d| {
-                let (a, b) = (
-                    map(d.corners[0], d.corners[1]),
-                    map(d.corners[2], d.corners[3]),
-                );
-                decode::RawDetection {
-                    score: d.score,
-                    corners: [a[0], a[1], b[0], b[1]],
-                    keypoints: d.keypoints.map(|k| map(k[0], k[1])),
-                }
-            })
-            .collect())
+        let mut out = Vec::with_capacity(squares.len());
+        for batch in squares.chunks(TILE_BATCH) {
+            let mut pixels = Vec::with_capacity(batch.len() * n * n * 3);
+            for sq in batch {
+                let side = f64::from(sq.side);
+                let center = [f64::from(sq.x) + side / 2.0, f64::from(sq.y) + side / 2.0];
+                pixels.extend(warp::mediapipe_input(
+                    img,
+                    center,
+                    side,
+                    0.0,
+                    n,
+                    Border::Zero,
+                ));
+            }
+            let input = self.to_tensor(&pixels, batch.len(), n, 2.0 / 255.0, -1.0)?;
+            let res = self.blazeface.forward(&input)?;
+            let logits: Vec<Vec<f32>> = res.logits.to_vec2()?;
+            let regressors: Vec<f32> = res.regressors.flatten_all()?.to_vec1()?;
+            let per = blazeface::NUM_ANCHORS * blazeface::NUM_COORDS;
+            for (i, sq) in batch.iter().enumerate() {
+                let regs = &regressors[i * per..(i + 1) * per];
+                let map = |x: f32, y: f32| [sq.x + x * sq.side, sq.y + y * sq.side];
+                let dets = decode::decode(&logits[i], regs, self.options.min_score)
+                    .into_iter()
+                    .map(|d| {
+                        let (a, b) = (
+                            map(d.corners[0], d.corners[1]),
+                            map(d.corners[2], d.corners[3]),
+                        );
+                        decode::RawDetection {
+                            score: d.score,
+                            corners: [a[0], a[1], b[0], b[1]],
+                            keypoints: d.keypoints.map(|k| map(k[0], k[1])),
+                        }
+                    });
+                out.push(dets.collect());
+            }
+        }
+        Ok(out)
     }
 
-    /// The 468 landmarks of `face`, in its MediaPipe ROI.
+    /// The 468 landmarks of `face`, in its MediaPipe ROI; small faces (see
+    /// [`DetectOptions::refine_below`]) are landmarked a second time in the ROI of the first
+    /// landmarks, as MediaPipe's video tracking does.
     ///
     /// # Errors
     /// [`DetectError::NoLandmarks`] when FaceMesh's presence is below `min_presence`.
     pub fn landmarks(&self, img: &RgbImage, face: &Face) -> Result<Landmarks, DetectError> {
-        let marks = self.landmarks_in(img, &Roi::from_face(face))?;
+        let mut marks = self.landmarks_in(img, &Roi::from_face(face))?;
+        #[allow(clippy::cast_precision_loss)]
+        let long = img.width().max(img.height()) as f32;
+        if face.bbox[2] < self.options.refine_below * long
+            && marks.presence >= self.options.min_presence
+            && let Some(roi) = Roi::from_landmarks(&marks.points)
+        {
+            let refined = self.landmarks_in(img, &roi)?;
+            if refined.presence >= self.options.min_presence {
+                marks = refined;
+            }
+        }
         if marks.presence < self.options.min_presence {
             return Err(DetectError::NoLandmarks {
                 presence: marks.presence,
@@ -256,7 +309,7 @@ impl Detector {
         );
         let out = self
             .facemesh
-            .forward(&self.to_tensor(&pixels, n, 1.0 / 255.0, 0.0)?)?;
+            .forward(&self.to_tensor(&pixels, 1, n, 1.0 / 255.0, 0.0)?)?;
         let raw: Vec<Vec<f32>> = out.landmarks.squeeze(0)?.to_vec2()?;
         let logit: Vec<f32> = out.presence.to_vec1()?;
         #[allow(clippy::cast_precision_loss)]
@@ -309,10 +362,11 @@ impl Detector {
         Ok(Some(best.to_face(best.presence)))
     }
 
-    /// `size x size x 3` u8 pixels -> `[1, 3, size, size]` f32, `u8 * scale + offset`.
+    /// `batch x size x size x 3` u8 pixels -> `[batch, 3, size, size]` f32, `u8 * scale + offset`.
     fn to_tensor(
         &self,
         pixels: &[u8],
+        batch: usize,
         size: usize,
         scale: f32,
         offset: f32,
@@ -321,7 +375,7 @@ impl Detector {
             .iter()
             .map(|&v| f32::from(v) * scale + offset)
             .collect();
-        Ok(Tensor::from_vec(data, (1, size, size, 3), &self.device)?.permute((0, 3, 1, 2))?)
+        Ok(Tensor::from_vec(data, (batch, size, size, 3), &self.device)?.permute((0, 3, 1, 2))?)
     }
 }
 

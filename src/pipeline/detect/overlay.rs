@@ -53,10 +53,11 @@ pub fn draw(
 }
 
 fn put(img: &mut RgbImage, x: i64, y: i64, colour: Rgb<u8>) {
-    if let (Ok(x), Ok(y)) = (u32::try_from(x), u32::try_from(y)) {
-        if x < img.width() && y < img.height() {
-            img.put_pixel(x, y, colour);
-        }
+    if let (Ok(x), Ok(y)) = (u32::try_from(x), u32::try_from(y))
+        && x < img.width()
+        && y < img.height()
+    {
+        img.put_pixel(x, y, colour);
     }
 }
 

@@ -8,8 +8,10 @@
 //! face-presence score.
 //!
 //! Tile sides: the photo's shorter side (when the photo is not square), then halving while at
-//! least [`super::DetectOptions::min_tile_side`]; tiles overlap by half their side, so every
-//! face smaller than half a tile lies entirely inside one.
+//! least [`super::DetectOptions::min_tile_side`] and the total stays within
+//! [`super::DetectOptions::max_tiles`]; tiles overlap by half their side, so every face smaller
+//! than half a tile lies entirely inside one. BlazeFace finds faces down to about a quarter of
+//! its input, so 128-pixel tiles reach 32-pixel faces.
 
 use super::decode::{RawDetection, iou, weighted_nms};
 
@@ -40,17 +42,22 @@ fn starts(len: u32, side: u32) -> Vec<u32> {
 }
 
 /// The tiles of every level for a `width x height` photo (none for a square photo smaller
-/// than `2 * min_side`).
+/// than `2 * min_side`), coarse to fine; a level that would bring the total over `max_tiles`
+/// is left out with all finer ones.
 #[must_use]
-pub fn grid(width: u32, height: u32, min_side: u32) -> Vec<Square> {
+pub fn grid(width: u32, height: u32, min_side: u32, max_tiles: usize) -> Vec<Square> {
     let mut side = width.min(height);
     if side == width.max(height) {
         side /= 2;
     }
     let mut out = Vec::new();
     while side >= min_side.max(1) {
-        for &y in &starts(height, side) {
-            for &x in &starts(width, side) {
+        let (ys, xs) = (starts(height, side), starts(width, side));
+        if out.len() + ys.len() * xs.len() > max_tiles {
+            break;
+        }
+        for &y in &ys {
+            for &x in &xs {
                 #[allow(clippy::cast_precision_loss)]
                 out.push(Square {
                     x: x as f32,
@@ -101,6 +108,25 @@ pub fn new_faces(
         .collect()
 }
 
+/// Whole-photo detections narrower than `min_width` pixels were seen by BlazeFace at a few
+/// pixels; when a tile detection overlaps one by more than `threshold` IoU, its box and
+/// keypoints, measured at a larger scale, replace the whole-photo ones (the score stays).
+pub fn sharpen(full: &mut [RawDetection], tiles: &[RawDetection], threshold: f32, min_width: f32) {
+    for det in full
+        .iter_mut()
+        .filter(|d| d.corners[2] - d.corners[0] < min_width)
+    {
+        let best = tiles
+            .iter()
+            .filter(|t| iou(&t.corners, &det.corners) > threshold)
+            .max_by(|a, b| a.score.total_cmp(&b.score));
+        if let Some(t) = best {
+            det.corners = t.corners;
+            det.keypoints = t.keypoints;
+        }
+    }
+}
+
 /// True when box `b`'s centre lies inside box `a`.
 fn contains(a: &[f32; 4], b: &[f32; 4]) -> bool {
     let (cx, cy) = ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0);
@@ -115,11 +141,12 @@ mod tests {
     fn grid_covers_the_photo_with_half_overlap() {
         assert_eq!(starts(1024, 600), vec![0, 300, 424]);
         assert_eq!(starts(600, 600), vec![0]);
-        let g = grid(1024, 600, 256);
+        let g = grid(1024, 600, 256, 100);
         // 600-pixel tiles: 3 x 1; 300-pixel tiles: 6 x 3.
         assert_eq!(g.len(), 3 + 18);
-        assert!(grid(200, 200, 256).is_empty());
-        assert_eq!(grid(512, 512, 256).len(), 9);
+        assert!(grid(200, 200, 256, 100).is_empty());
+        assert_eq!(grid(1024, 600, 256, 20).len(), 3);
+        assert_eq!(grid(512, 512, 256, 100).len(), 9);
     }
 
     #[test]
@@ -132,6 +159,24 @@ mod tests {
         let out = new_faces(&[d(0.0, 0.8)], vec![d(1.0, 0.95), d(50.0, 0.7)], 0.3);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].corners[0], 50.0);
+    }
+
+    #[test]
+    fn small_whole_photo_boxes_take_the_tile_box() {
+        let d = |x: f32, w: f32, s: f32| RawDetection {
+            score: s,
+            corners: [x, 0.0, x + w, w],
+            keypoints: [[x, 0.0]; 6],
+        };
+        let mut full = vec![d(0.0, 10.0, 0.9), d(100.0, 50.0, 0.9)];
+        sharpen(
+            &mut full,
+            &[d(1.0, 10.0, 0.8), d(101.0, 50.0, 0.8)],
+            0.3,
+            20.0,
+        );
+        assert_eq!(full[0], d(1.0, 10.0, 0.9));
+        assert_eq!(full[1], d(100.0, 50.0, 0.9));
     }
 
     #[test]

@@ -1,0 +1,166 @@
+//! The side panel: open a photo or mesh, the photo with its face rectangle, "simulate low
+//! resolution", the upscaler and method choices, Run / Cancel, progress and saving.
+
+use super::Session;
+use super::command::{Command, Dialog};
+use super::photo_view::photo_view;
+use super::settings::{FACE_WIDTHS, Settings};
+use crate::pipeline::degrade::DegradeMethod;
+use crate::pipeline::export::MeshFormat;
+use crate::pipeline::upscale::Upscaler;
+use crate::worker::{Faces, Method};
+use egui::Ui;
+
+/// Draws the side panel and returns what the user asked for.
+pub fn side_panel(ui: &mut Ui, settings: &mut Settings, session: &mut Session) -> Vec<Command> {
+    let mut commands = Vec::new();
+    ui.horizontal(|ui| {
+        if ui.button("Open photo…").clicked() {
+            commands.push(Command::Dialog(Dialog::OpenPhoto));
+        }
+        if ui.button("Open mesh…").clicked() {
+            commands.push(Command::Dialog(Dialog::OpenMesh));
+        }
+    });
+    ui.separator();
+    photo_section(ui, session, &mut commands);
+    ui.separator();
+    pipeline_section(ui, settings);
+    ui.separator();
+    run_section(ui, session, &mut commands);
+    ui.separator();
+    save_section(ui, settings, session, &mut commands);
+    commands
+}
+
+fn photo_section(ui: &mut Ui, session: &mut Session, commands: &mut Vec<Command>) {
+    let Some(photo) = session.photo.clone() else {
+        ui.label("No photo: open one or drop it on the window.");
+        return;
+    };
+    let name = photo
+        .path
+        .as_ref()
+        .and_then(|p| p.file_name())
+        .map_or_else(|| "photo".to_owned(), |n| n.to_string_lossy().into_owned());
+    ui.label(format!("{name}  ({}x{})", photo.width(), photo.height()));
+    if let Some(texture) = &session.photo_texture {
+        let size = [photo.width(), photo.height()];
+        commands.extend(photo_view(
+            ui,
+            texture,
+            size,
+            &session.faces,
+            session.crop,
+            &mut session.drag_start,
+        ));
+    }
+    let hint = match &session.faces {
+        Faces::NoDetector => "No face detector in this build: drag a rectangle around the face.",
+        Faces::Found(b) if b.is_empty() => "No face found: drag a rectangle around the face.",
+        Faces::Found(_) => "Click a face to choose it, or drag a rectangle.",
+    };
+    ui.label(egui::RichText::new(hint).small());
+    ui.horizontal(|ui| {
+        match session.crop {
+            Some(c) => ui.label(format!(
+                "Face {}x{} at ({}, {})",
+                c.width, c.height, c.x, c.y
+            )),
+            None => ui.label("Face: the whole photo"),
+        };
+        if session.crop.is_some() && ui.small_button("Clear").clicked() {
+            commands.push(Command::SetCrop(None));
+        }
+    });
+}
+
+fn pipeline_section(ui: &mut Ui, settings: &mut Settings) {
+    ui.checkbox(&mut settings.simulate, "Simulate low resolution");
+    ui.add_enabled_ui(settings.simulate, |ui| {
+        ui.horizontal(|ui| {
+            ui.label("Face width");
+            for w in FACE_WIDTHS {
+                ui.selectable_value(&mut settings.face_width, w, format!("{w} px"));
+            }
+        });
+        ui.horizontal(|ui| {
+            ui.label("Degradation");
+            ui.selectable_value(&mut settings.degrade, DegradeMethod::Bicubic, "bicubic");
+            ui.selectable_value(
+                &mut settings.degrade,
+                DegradeMethod::BlurSubsample,
+                "blur + subsample",
+            );
+        });
+    });
+    egui::ComboBox::from_label("Upscaler")
+        .selected_text(settings.upscaler.name())
+        .show_ui(ui, |ui| {
+            for u in Upscaler::ALL {
+                ui.selectable_value(&mut settings.upscaler, u, u.name());
+            }
+        });
+    egui::ComboBox::from_label("Reconstruction")
+        .selected_text(settings.method.label())
+        .show_ui(ui, |ui| {
+            for m in Method::ALL {
+                ui.selectable_value(&mut settings.method, m, m.label());
+            }
+        });
+}
+
+fn run_section(ui: &mut Ui, session: &Session, commands: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        let idle = session.busy.is_none();
+        if ui
+            .add_enabled(idle && session.photo.is_some(), egui::Button::new("Run"))
+            .clicked()
+        {
+            commands.push(Command::Run);
+        }
+        if ui.add_enabled(!idle, egui::Button::new("Cancel")).clicked() {
+            commands.push(Command::Cancel);
+        }
+    });
+    if let Some(job) = session.busy {
+        let (stage, fraction) = session.progress.unwrap_or(("starting", 0.0));
+        ui.add(
+            egui::ProgressBar::new(fraction)
+                .text(format!("{job}: {stage}"))
+                .animate(true),
+        );
+    } else if !session.status.is_empty() {
+        ui.label(egui::RichText::new(&session.status).small());
+    }
+}
+
+fn save_section(
+    ui: &mut Ui,
+    settings: &mut Settings,
+    session: &Session,
+    commands: &mut Vec<Command>,
+) {
+    let has_mesh = session.mesh.is_some();
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_label("Format")
+            .selected_text(settings.mesh_format.extension().to_uppercase())
+            .show_ui(ui, |ui| {
+                for f in MeshFormat::ALL {
+                    ui.selectable_value(&mut settings.mesh_format, f, f.extension().to_uppercase());
+                }
+            });
+        if ui
+            .add_enabled(has_mesh, egui::Button::new("Save mesh…"))
+            .clicked()
+        {
+            commands.push(Command::Dialog(Dialog::SaveMesh));
+        }
+    });
+    if ui
+        .add_enabled(has_mesh, egui::Button::new("Save depth map…"))
+        .clicked()
+    {
+        commands.push(Command::Dialog(Dialog::SaveDepth));
+    }
+}

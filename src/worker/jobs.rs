@@ -1,0 +1,414 @@
+//! The worker loop and the body of each job. Every job reports progress per stage, checks the
+//! cancel flag between stages and ends with exactly one result, error or cancellation event.
+
+use super::reconstruct::{Models, detect_faces, reconstruct};
+use super::{
+    ComparedUpscaler, CropRect, Event, Job, ReconstructJob, Simulation, UpscalerComparison,
+};
+use crate::figure::{Panel, side_by_side};
+use crate::pipeline::compare::compare_upscalers;
+use crate::pipeline::degrade::{degrade, factor_for_face_width};
+use crate::pipeline::export::{self, MeshFormat};
+use crate::pipeline::import;
+use crate::pipeline::mesh::Mesh;
+use crate::pipeline::photo::Photo;
+use crate::pipeline::upscale::{Upscaler, upscale};
+use anyhow::{Context, bail};
+use image::RgbImage;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender};
+
+/// Upscaling factor of a comparison without a simulated capture.
+const PLAIN_FACTOR: u32 = 4;
+
+/// The job was cancelled (not an error the user needs explained).
+#[derive(Debug, thiserror::Error)]
+#[error("cancelled")]
+struct Cancelled;
+
+/// Sends events to the UI and repaints it; knows the cancel flag.
+pub(super) struct Reporter {
+    tx: SyncSender<Event>,
+    ctx: egui::Context,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Reporter {
+    pub(super) fn new(tx: SyncSender<Event>, ctx: egui::Context, cancel: Arc<AtomicBool>) -> Self {
+        Self { tx, ctx, cancel }
+    }
+
+    /// Sends one event (dropped silently when the UI is gone) and wakes the UI.
+    fn send(&self, event: Event) {
+        let _ = self.tx.send(event);
+        self.ctx.request_repaint();
+    }
+
+    /// Reports a stage, after checking the cancel flag.
+    fn stage(&self, stage: &'static str, fraction: f32) -> anyhow::Result<()> {
+        if self.cancel.load(Ordering::SeqCst) {
+            return Err(Cancelled.into());
+        }
+        self.send(Event::Progress { stage, fraction });
+        Ok(())
+    }
+}
+
+/// Serves jobs until the UI closes the channel.
+pub(super) fn serve(jobs: &Receiver<Job>, reporter: &Reporter) {
+    let mut models = Models::default();
+    let _span = tracing::info_span!("visage-worker").entered();
+    for job in jobs {
+        reporter.cancel.store(false, Ordering::SeqCst);
+        let name = job.name();
+        reporter.send(Event::Started(name));
+        let outcome = catch_unwind(AssertUnwindSafe(|| run(job, &mut models, reporter)));
+        let event = outcome_event(name, outcome);
+        if let Some(event) = event {
+            reporter.send(event);
+        }
+        reporter.send(Event::Finished);
+    }
+}
+
+/// The event that reports how a job ended: nothing more on success, [`Event::Cancelled`], or an
+/// [`Event::Error`] for an error or a caught panic.
+fn outcome_event(name: &str, outcome: std::thread::Result<anyhow::Result<()>>) -> Option<Event> {
+    match outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) if e.is::<Cancelled>() => Some(Event::Cancelled),
+        Ok(Err(e)) => Some(Event::Error(format!("{name}: {e:#}"))),
+        Err(panic) => Some(Event::Error(format!(
+            "{name}: internal error (a bug, please report it): {}",
+            panic_message(panic.as_ref())
+        ))),
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_owned())
+}
+
+fn run(job: Job, models: &mut Models, r: &Reporter) -> anyhow::Result<()> {
+    let _span = tracing::info_span!("job", name = job.name()).entered();
+    match job {
+        Job::LoadPhoto(path) => {
+            r.stage("decode", 0.0)?;
+            let photo = Arc::new(Photo::load(&path)?);
+            r.stage("detect faces", 0.5)?;
+            let faces = detect_faces(models, &photo)?;
+            r.send(Event::PhotoLoaded { photo, faces });
+        }
+        Job::OpenMesh(path) => {
+            r.stage("read mesh", 0.0)?;
+            let mesh = import::load(&path)?;
+            let source = file_name(&path);
+            r.send(Event::Mesh {
+                mesh: Arc::new(mesh),
+                source,
+            });
+        }
+        Job::Reconstruct(job) => run_reconstruct(&job, models, r)?,
+        Job::Compare {
+            photo,
+            crop,
+            simulation,
+        } => {
+            r.stage("crop", 0.0)?;
+            let face = crop_photo(&photo, crop)?;
+            r.stage("upscale", 0.2)?;
+            let comparison = compare(&face, simulation)?;
+            r.send(Event::Comparison(Arc::new(comparison)));
+        }
+        Job::SaveMesh { mesh, path, format } => {
+            r.stage("write", 0.0)?;
+            r.send(Event::Saved(save_mesh(&mesh, &path, format)?));
+        }
+        Job::SaveComparison { comparison, path } => {
+            r.stage("draw", 0.0)?;
+            let figure = comparison_figure(&comparison)?;
+            save_image(&figure, &path)?;
+            r.send(Event::Saved(vec![path]));
+        }
+        Job::SaveImage { image, path } => {
+            r.stage("write", 0.0)?;
+            save_image(&image, &path)?;
+            r.send(Event::Saved(vec![path]));
+        }
+    }
+    Ok(())
+}
+
+fn run_reconstruct(job: &ReconstructJob, models: &mut Models, r: &Reporter) -> anyhow::Result<()> {
+    r.stage("crop", 0.0)?;
+    let face = crop_photo(&job.photo, job.crop)?;
+    let input = match job.simulation {
+        Some(sim) => {
+            r.stage("simulate low resolution", 0.1)?;
+            let factor = factor_for_face_width(face.width() as f32, sim.face_width as f32);
+            let low = degrade(&face, factor, sim.method)?;
+            r.stage("upscale", 0.2)?;
+            upscale(
+                &low,
+                job.upscaler,
+                low.width() * factor,
+                low.height() * factor,
+            )?
+        }
+        None => face,
+    };
+    r.stage("reconstruct", 0.3)?;
+    let mesh = reconstruct(models, job.method, &input, &|stage, f| {
+        r.stage(stage, 0.3 + 0.7 * f)
+    })?;
+    mesh.sanity_check()
+        .context("the reconstruction produced an invalid mesh")?;
+    r.send(Event::Mesh {
+        mesh: Arc::new(mesh),
+        source: job.method.label().to_owned(),
+    });
+    Ok(())
+}
+
+/// The crop of `photo` (clamped to the photo), or the whole photo.
+///
+/// # Errors
+/// A rectangle outside the photo or of zero area.
+pub fn crop_photo(photo: &Photo, crop: Option<CropRect>) -> anyhow::Result<RgbImage> {
+    let Some(c) = crop else {
+        return Ok(photo.rgb.clone());
+    };
+    let x = c.x.min(photo.width());
+    let y = c.y.min(photo.height());
+    let w = c.width.min(photo.width() - x);
+    let h = c.height.min(photo.height() - y);
+    if w < 8 || h < 8 {
+        bail!(
+            "the face rectangle {}x{} at ({}, {}) is too small or outside the {}x{} photo",
+            c.width,
+            c.height,
+            c.x,
+            c.y,
+            photo.width(),
+            photo.height()
+        );
+    }
+    Ok(image::imageops::crop_imm(&photo.rgb, x, y, w, h).to_image())
+}
+
+/// Every upscaler's output of `face`: scored against it after a simulated capture, or plain x4.
+///
+/// # Errors
+/// A face too small for the simulation, or a failing metric.
+pub fn compare(
+    face: &RgbImage,
+    simulation: Option<Simulation>,
+) -> anyhow::Result<UpscalerComparison> {
+    let Some(sim) = simulation else {
+        let (w, h) = (face.width() * PLAIN_FACTOR, face.height() * PLAIN_FACTOR);
+        let rows = Upscaler::ALL
+            .iter()
+            .map(|&upscaler| {
+                Ok(ComparedUpscaler {
+                    upscaler,
+                    image: upscale(face, upscaler, w, h)?,
+                    scores: None,
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        return Ok(UpscalerComparison {
+            reference: face.clone(),
+            low: face.clone(),
+            factor: PLAIN_FACTOR,
+            simulation: None,
+            rows,
+        });
+    };
+    let factor = factor_for_face_width(face.width() as f32, sim.face_width as f32);
+    if factor < 2 {
+        bail!(
+            "the face is {} px wide, already no wider than {} px: nothing to simulate",
+            face.width(),
+            sim.face_width
+        );
+    }
+    let c = compare_upscalers(face, factor, sim.method, &Upscaler::ALL)?;
+    let rows = c
+        .rows
+        .into_iter()
+        .map(|row| ComparedUpscaler {
+            upscaler: row.upscaler,
+            scores: Some((row.psnr_rgb, row.ssim_rgb)),
+            image: row.image,
+        })
+        .collect();
+    Ok(UpscalerComparison {
+        reference: c.reference,
+        low: c.low,
+        factor,
+        simulation: Some(sim),
+        rows,
+    })
+}
+
+fn save_image(image: &RgbImage, path: &Path) -> anyhow::Result<()> {
+    image
+        .save(path)
+        .with_context(|| format!("{}: cannot write the image", path.display()))
+}
+
+/// The comparison as a labelled strip: original, input, then each upscaler with its scores.
+///
+/// # Errors
+/// A broken bundled font.
+pub fn comparison_figure(c: &UpscalerComparison) -> anyhow::Result<RgbImage> {
+    // Every panel at the upscalers' output size, pixels kept sharp (nearest).
+    let (w, h) = c
+        .rows
+        .first()
+        .map_or(c.reference.dimensions(), |r| r.image.dimensions());
+    let nearest =
+        |img: &RgbImage| image::imageops::resize(img, w, h, image::imageops::FilterType::Nearest);
+    let (reference, low) = (nearest(&c.reference), nearest(&c.low));
+    let mut panels = vec![
+        Panel {
+            image: &reference,
+            lines: vec!["original".into()],
+        },
+        Panel {
+            image: &low,
+            lines: vec![format!("input {}x{}", c.low.width(), c.low.height())],
+        },
+    ];
+    for row in &c.rows {
+        let mut lines = vec![row.upscaler.name().to_owned()];
+        if let Some((p, s)) = row.scores {
+            lines.push(format!("PSNR {p:.2} dB SSIM {s:.4}"));
+        }
+        panels.push(Panel {
+            image: &row.image,
+            lines,
+        });
+    }
+    Ok(side_by_side(&panels)?)
+}
+
+/// Saves `mesh` as `format`, adding the format's extension when the path lacks it.
+fn save_mesh(
+    mesh: &Mesh,
+    path: &Path,
+    format: MeshFormat,
+) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut path = path.to_path_buf();
+    if MeshFormat::from_path(&path) != Some(format) {
+        let name = format!("{}.{}", file_name(&path), format.extension());
+        path.set_file_name(name);
+    }
+    Ok(export::save_as(mesh, &path, format)?)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_an_error_event() {
+        let outcome = catch_unwind(|| -> anyhow::Result<()> { panic!("boom {}", 7) });
+        match outcome_event("reconstruct", outcome) {
+            Some(Event::Error(m)) => {
+                assert!(m.contains("reconstruct") && m.contains("boom 7"), "{m}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(outcome_event("x", Ok(Ok(()))).is_none());
+    }
+
+    #[test]
+    fn a_cancelled_job_stops_at_its_first_stage() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(16);
+        let reporter = Reporter::new(
+            tx,
+            egui::Context::default(),
+            Arc::new(AtomicBool::new(true)),
+        );
+        let job = Job::LoadPhoto("does-not-matter.png".into());
+        let err = run(job, &mut Models::default(), &reporter).unwrap_err();
+        assert!(err.is::<Cancelled>());
+        assert!(matches!(
+            outcome_event("open photo", Ok(Err(err))),
+            Some(Event::Cancelled)
+        ));
+        assert!(rx.try_recv().is_err(), "no stage was reported");
+    }
+
+    #[test]
+    fn crop_is_clamped_and_checked() {
+        let photo = Photo::from_rgb(RgbImage::new(40, 30));
+        let c = crop_photo(
+            &photo,
+            Some(CropRect {
+                x: 30,
+                y: 0,
+                width: 50,
+                height: 20,
+            }),
+        )
+        .unwrap();
+        assert_eq!(c.dimensions(), (10, 20));
+        assert!(
+            crop_photo(
+                &photo,
+                Some(CropRect {
+                    x: 39,
+                    y: 0,
+                    width: 5,
+                    height: 5
+                })
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn plain_comparison_upscales_by_four_without_scores() {
+        let face = RgbImage::from_pixel(16, 12, image::Rgb([9, 9, 9]));
+        let c = compare(&face, None).unwrap();
+        assert_eq!(c.rows.len(), Upscaler::ALL.len());
+        assert!(
+            c.rows
+                .iter()
+                .all(|r| r.image.dimensions() == (64, 48) && r.scores.is_none())
+        );
+    }
+
+    #[test]
+    fn simulated_comparison_is_scored() {
+        let face = RgbImage::from_fn(128, 128, |x, y| {
+            image::Rgb([(x * 2) as u8, (y * 2) as u8, 90])
+        });
+        let sim = Simulation {
+            face_width: 32,
+            method: crate::pipeline::degrade::DegradeMethod::Bicubic,
+        };
+        let c = compare(&face, Some(sim)).unwrap();
+        assert_eq!(c.factor, 4);
+        assert_eq!(c.low.dimensions(), (32, 32));
+        let (p, s) = c.rows[0].scores.unwrap();
+        assert!(p > 20.0 && s > 0.5, "{p} {s}");
+        assert!(compare(&RgbImage::new(20, 20), Some(sim)).is_err());
+    }
+}
