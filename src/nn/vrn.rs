@@ -292,7 +292,7 @@ impl Vrn {
         for st in &self.stacks {
             let y = st.post.forward(&st.hourglass.forward(&x)?)?;
             let y = st.feat.forward(&y)?.relu()?;
-            // Logits at half resolution are the transposed convolution's input resolution.
+            // The head's transposed convolution brings the logits back to the input size.
             let logits = st.head.forward(&y)?;
             if let Some((mf, mp)) = &st.merge {
                 let pooled = avg_pool2(&logits)?;
