@@ -1,19 +1,16 @@
-//! `visage reconstruct PHOTO --method landmarks -o face.obj`: reconstruct the best (or a
-//! chosen) face and write its mesh (OBJ, PLY, STL or GLB by extension).
+//! `visage reconstruct PHOTO --method landmarks|vrn -o face.obj`: reconstruct the best (or a
+//! chosen) face and write its mesh (OBJ, PLY, STL or GLB by extension). `--timings` prints the
+//! per-stage wall time (the CPU benchmark of the photo-to-mesh path).
 
-use crate::pipeline::detect::Detector;
+use crate::pipeline::detect::{AlignedCrop, Detector};
 use crate::pipeline::export;
+use crate::pipeline::mesh::Mesh;
 use crate::pipeline::photo::Photo;
-use crate::pipeline::reconstruct::landmarks;
+use crate::pipeline::reconstruct::{Method, landmarks, vrn};
+use crate::pipeline::upscale::Upscaler;
 use anyhow::Context;
 use std::path::PathBuf;
-
-/// Reconstruction methods.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Method {
-    /// FaceMesh's 468 landmarks, triangulated and coloured (the baseline).
-    Landmarks,
-}
+use std::time::Instant;
 
 /// Arguments of `visage reconstruct`.
 #[derive(Debug, clap::Args)]
@@ -29,12 +26,19 @@ pub struct Args {
     /// Which face, by rank (0 = highest detection score).
     #[arg(long, default_value_t = 0)]
     pub face: usize,
-    /// Side of the aligned face crop that defines the mesh frame and units, pixels.
+    /// Side of the aligned face crop that defines the mesh frame and units, pixels (`landmarks`
+    /// only; `vrn` always works in its 128 px crop).
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(16..=4096))]
     pub crop_size: u32,
+    /// How `vrn` enlarges a face smaller than its 128 px crop.
+    #[arg(long, value_enum, default_value_t = Upscaler::Bicubic)]
+    pub upscaler: Upscaler,
     /// Also write the aligned crop image here.
     #[arg(long)]
     pub crop: Option<PathBuf>,
+    /// Print the wall time of each stage (model loading excluded).
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// Runs `visage reconstruct`.
@@ -44,25 +48,71 @@ pub struct Args {
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let photo = Photo::load(&args.photo)?;
     let detector = Detector::new(&super::device()?).context("loading the face networks")?;
-    let options = landmarks::Options {
-        face_index: args.face,
-        crop_size: args.crop_size,
+    let (mesh, crop) = match args.method {
+        Method::Landmarks => {
+            let options = landmarks::Options {
+                face_index: args.face,
+                crop_size: args.crop_size,
+            };
+            let t = Instant::now();
+            let face = landmarks::reconstruct(&photo.rgb, &detector, &options)
+                .with_context(|| format!("{}", args.photo.display()))?;
+            if args.timings {
+                println!("landmarks: total {:.1} ms", ms(t.elapsed()));
+            }
+            (face.mesh, face.crop)
+        }
+        Method::Vrn => run_vrn(args, &photo, &detector)?,
     };
-    let face = match args.method {
-        Method::Landmarks => landmarks::reconstruct(&photo.rgb, &detector, &options),
-    }
-    .with_context(|| format!("{}", args.photo.display()))?;
-    let written = export::save(&face.mesh, &args.output)?;
+    let written = export::save(&mesh, &args.output)?;
     if let Some(path) = &args.crop {
-        super::save_image(&face.crop.image, path)?;
+        super::save_image(&crop.image, path)?;
     }
     let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     println!(
         "{} -> {} ({} vertices, {} triangles)",
         args.photo.display(),
         files.join(", "),
-        face.mesh.positions.len(),
-        face.mesh.triangles.len()
+        mesh.positions.len(),
+        mesh.triangles.len()
     );
     Ok(())
+}
+
+fn run_vrn(args: &Args, photo: &Photo, detector: &Detector) -> anyhow::Result<(Mesh, AlignedCrop)> {
+    let model = vrn::VrnModel::embedded(&super::device()?)?;
+    let options = vrn::Options {
+        face_index: args.face,
+        upscaler: args.upscaler,
+        ..vrn::Options::default()
+    };
+    // A first run warms the allocator and caches; the timed run is the second.
+    let runs = if args.timings { 2 } else { 1 };
+    let mut face = None;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let f = model
+            .reconstruct(&photo.rgb, detector, &options)
+            .with_context(|| format!("{}", args.photo.display()))?;
+        if args.timings {
+            let s = f.timings;
+            println!(
+                "vrn: detect {:.1} ms, landmarks {:.1} ms, crop {:.1} ms, network {:.1} ms, \
+                 mesh {:.1} ms, total {:.1} ms",
+                ms(s.detect),
+                ms(s.landmarks),
+                ms(s.crop),
+                ms(s.network),
+                ms(s.mesh),
+                ms(t.elapsed())
+            );
+        }
+        face = Some(f);
+    }
+    let face = face.context("no run")?;
+    Ok((face.mesh, face.crop))
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1e3
 }

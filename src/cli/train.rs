@@ -1,8 +1,11 @@
 //! `visage train MODEL ...`: the training loops (never run in CI). Each run checkpoints and
 //! resumes, so a long training spreads over several sessions.
 
+use crate::nn::vrn::VrnConfig;
 use crate::pipeline::degrade::DegradeMethod;
 use crate::train::espcn::{EspcnTrainOptions, train};
+use crate::train::vrn::VrnTrainOptions;
+use crate::train::vrn_data::Augment;
 use std::path::PathBuf;
 
 /// Arguments of `visage train`.
@@ -18,6 +21,46 @@ pub struct Args {
 pub enum Model {
     /// ESPCN super-resolution (x2 or x4) on folders of images.
     Espcn(EspcnArgs),
+    /// The landmark-guided VRN volumetric reconstructor on synthetic shards.
+    Vrn(VrnArgs),
+}
+
+/// Arguments of `visage train vrn`.
+#[derive(Debug, clap::Args)]
+pub struct VrnArgs {
+    /// Folder of training shards (`visage synth --size 128`).
+    #[arg(long, default_value = "/work/data/synth/train128")]
+    pub train: PathBuf,
+    /// Folder of validation shards, never trained on.
+    #[arg(long, default_value = "/work/data/synth/val128")]
+    pub val: PathBuf,
+    /// Validation samples used (the first ones of the folder).
+    #[arg(long, default_value_t = 64)]
+    pub val_count: usize,
+    /// Checkpoint folder; an existing `vrn` checkpoint is resumed.
+    #[arg(long, default_value = "checkpoints")]
+    pub checkpoint_dir: PathBuf,
+    /// Output weights.
+    #[arg(long, default_value = "weights/vrn.safetensors")]
+    pub out: PathBuf,
+    /// Total optimiser steps to reach (counting resumed ones).
+    #[arg(long, default_value_t = 100_000)]
+    pub steps: usize,
+    /// Wall-clock budget of this run, in minutes.
+    #[arg(long, default_value_t = 60.0)]
+    pub minutes: f64,
+    /// Samples per batch.
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+    /// AdamW learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Steps between validation and checkpoint.
+    #[arg(long, default_value_t = 100)]
+    pub every: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 /// Arguments of `visage train espcn`.
@@ -70,6 +113,7 @@ pub struct EspcnArgs {
 /// Bad data folders, checkpoint I/O or candle errors.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     match &args.model {
+        Model::Vrn(a) => run_vrn(a),
         Model::Espcn(a) => {
             let opts = EspcnTrainOptions {
                 scale: usize::from(a.scale),
@@ -99,4 +143,30 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn run_vrn(a: &VrnArgs) -> anyhow::Result<()> {
+    let opts = VrnTrainOptions {
+        config: VrnConfig::compact(),
+        train: a.train.clone(),
+        val: a.val.clone(),
+        val_count: a.val_count,
+        checkpoint_dir: a.checkpoint_dir.clone(),
+        out: a.out.clone(),
+        steps: a.steps,
+        minutes: a.minutes,
+        batch: a.batch,
+        learning_rate: a.lr,
+        every: a.every,
+        augment: Augment::TRAIN,
+        seed: a.seed,
+    };
+    let state = crate::train::vrn::train(&opts)?;
+    println!(
+        "vrn: {} steps, {:.0} s, best validation volume IoU {:.4}",
+        state.step,
+        state.seconds,
+        state.best_val.unwrap_or(f64::NAN)
+    );
+    Ok(())
 }

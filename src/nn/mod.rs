@@ -5,6 +5,7 @@
 //! - [`blazeface`]: MediaPipe's short-range face detector (128x128 input, 896 anchors).
 //! - [`facemesh`]: MediaPipe's 468-point 3D landmark network (192x192 crop).
 //! - [`layers`]: the depthwise-separable residual blocks and TFLite SAME padding they share.
+//! - [`vrn`]: the volumetric regression network (stacked hourglass, landmark-guided).
 //! - [`cpu_kernels`]: the fused CPU kernel of their depthwise convolution.
 
 pub mod blazeface;
@@ -13,6 +14,7 @@ pub mod espcn;
 pub mod espcn_fast;
 pub mod facemesh;
 pub mod layers;
+pub mod vrn;
 
 #[cfg(test)]
 pub(crate) mod test_util {

@@ -3,8 +3,11 @@
 //!
 //! - [`sr_data`]: super-resolution training pairs cut from a folder of images.
 //! - [`espcn`]: `visage train espcn`.
+//! - [`vrn_data`], [`vrn`]: `visage train vrn` on synthetic shards.
 //! - [`checkpoint`]: resumable checkpoints shared by every loop.
 
 pub mod checkpoint;
 pub mod espcn;
 pub mod sr_data;
+pub mod vrn;
+pub mod vrn_data;

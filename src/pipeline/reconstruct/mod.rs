@@ -3,6 +3,55 @@
 //!
 //! - [`landmarks`]: FaceMesh's 468 landmarks as a triangulated, photo-coloured mesh; the
 //!   baseline every learned method must beat.
+//! - [`vrn`]: the landmark-guided volumetric regression network (isosurface of a predicted
+//!   occupancy volume), with its input encoding in [`vrn_input`].
+//! - [`crop`]: the face crop framed like the synthetic training samples.
+//!
+//! [`Method`] names them for the CLI, the GUI and the evaluation; a new method adds a variant.
 
 pub mod crop;
 pub mod landmarks;
+pub mod vrn;
+pub mod vrn_input;
+
+/// A reconstruction method, shared by `visage reconstruct --method`, `visage eval recon --method`
+/// and the GUI. Add a variant (and its module above) to add a method.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+pub enum Method {
+    /// FaceMesh's 468 landmarks, triangulated and coloured (the baseline).
+    #[default]
+    Landmarks,
+    /// The landmark-guided VRN: an occupancy volume from the face crop, meshed at its isosurface.
+    Vrn,
+}
+
+impl Method {
+    /// Every method, in display order.
+    pub const ALL: [Self; 2] = [Self::Landmarks, Self::Vrn];
+
+    /// Short lowercase name, as on the command line.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Landmarks => "landmarks",
+            Self::Vrn => "vrn",
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -1,0 +1,307 @@
+//! The `vrn` method: the landmark-guided volumetric regression network of [`crate::nn::vrn`].
+//!
+//! photo -> detect (BlazeFace) -> landmarks (FaceMesh, its 68-point subset) -> face crop framed
+//! like the synthetic training samples ([`super::crop`], 128 px; a face smaller than that is
+//! cropped at its own resolution and enlarged with the chosen [`Upscaler`]) -> 64 px network
+//! input (RGB + 68 heatmaps) -> occupancy volume `[32 bins, 64, 64]` -> isosurface at 0.5
+//! ([`Mesh::from_volume`], surface nets) -> largest component -> Taubin smoothing -> vertex
+//! colours sampled from the photo.
+//!
+//! Frame: the crop frame of [`crate::pipeline::mesh`] for the 128 px face crop
+//! ([`CROP_SIZE`]): +X right, +Y up (`128 - row`), +Z towards the camera, crop pixels; z = 0 is
+//! the head's pivot depth as in [`crate::synth::volume`] (the volume spans z in [-64, 64]). The
+//! mesh is the whole visible head (face, scalp, neck) closed at the back.
+
+use super::crop::face_roi;
+use super::vrn_input::encode;
+use crate::nn::vrn::{Vrn, VrnConfig, probabilities};
+use crate::pipeline::detect::landmarks68::to_68;
+use crate::pipeline::detect::{AlignedCrop, DetectError, Detector, Landmarks, aligned_crop, warp};
+use crate::pipeline::mesh::from_volume::{Volume, VolumeError};
+use crate::pipeline::mesh::smooth::TaubinOptions;
+use crate::pipeline::mesh::{Mesh, MeshError};
+use crate::pipeline::upscale::{Upscaler, upscale};
+use crate::synth::volume::world_from_voxel;
+use crate::train::vrn_data::half_size;
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use image::RgbImage;
+use std::time::{Duration, Instant};
+
+/// The trained weights (`visage train vrn`, see `weights/README.md`).
+pub const WEIGHTS: &[u8] = include_bytes!("../../../weights/vrn.safetensors");
+
+/// Side of the face crop that defines the mesh frame, pixels (the synthetic crop side).
+pub const CROP_SIZE: u32 = 128;
+
+/// Why the method failed.
+#[derive(Debug, thiserror::Error)]
+pub enum VrnError {
+    /// Detection or landmarking failed (e.g. no face).
+    #[error(transparent)]
+    Detect(#[from] DetectError),
+    /// The requested face does not exist.
+    #[error("face {index} requested, but only {count} found")]
+    NoSuchFace {
+        /// Requested index (0 = best score).
+        index: usize,
+        /// Faces found.
+        count: usize,
+    },
+    /// The landmarks lack the 68-point subset or are degenerate.
+    #[error("the landmarks cannot frame a face crop")]
+    BadLandmarks,
+    /// The network failed.
+    #[error("VRN network failure: {0}")]
+    Network(#[from] candle_core::Error),
+    /// The predicted volume holds no surface.
+    #[error(transparent)]
+    Volume(#[from] VolumeError),
+    /// The mesh failed its sanity check.
+    #[error("invalid VRN mesh: {0}")]
+    Mesh(#[from] MeshError),
+    /// Upscaling failed.
+    #[error(transparent)]
+    Upscale(#[from] crate::pipeline::upscale::UpscaleError),
+}
+
+/// Options of the method.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    /// Which face, by rank (0 = highest score).
+    pub face_index: usize,
+    /// How a face smaller than the crop is enlarged.
+    pub upscaler: Upscaler,
+    /// Occupancy probability of the isosurface.
+    pub iso: f32,
+    /// Smoothing of the isosurface.
+    pub smooth: TaubinOptions,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            face_index: 0,
+            upscaler: Upscaler::Bicubic,
+            iso: 0.5,
+            smooth: TaubinOptions::default(),
+        }
+    }
+}
+
+/// Wall time of each stage of [`VrnModel::reconstruct`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timings {
+    /// BlazeFace.
+    pub detect: Duration,
+    /// FaceMesh.
+    pub landmarks: Duration,
+    /// Crop and upscale.
+    pub crop: Duration,
+    /// The network.
+    pub network: Duration,
+    /// Isosurface, largest component, smoothing, colours.
+    pub mesh: Duration,
+}
+
+/// A reconstruction and what it was made from.
+#[derive(Clone, Debug)]
+pub struct VrnFace {
+    /// The mesh in the crop frame (see the module docs), coloured.
+    pub mesh: Mesh,
+    /// The 128 px face crop whose frame the mesh lives in.
+    pub crop: AlignedCrop,
+    /// The landmarks in photo pixels.
+    pub landmarks: Landmarks,
+    /// Per-stage wall time.
+    pub timings: Timings,
+}
+
+/// The loaded network.
+#[derive(Clone, Debug)]
+pub struct VrnModel {
+    net: Vrn,
+    device: Device,
+}
+
+impl VrnModel {
+    /// The committed weights on `device`.
+    ///
+    /// # Errors
+    /// [`VrnError::Network`] when the weights do not fit [`VrnConfig::compact`].
+    pub fn embedded(device: &Device) -> Result<Self, VrnError> {
+        let vb = VarBuilder::from_buffered_safetensors(WEIGHTS.to_vec(), DType::F32, device)?;
+        Self::new(VrnConfig::compact(), vb, device)
+    }
+
+    /// Weights from a safetensors file (e.g. a training checkpoint) on `device`.
+    ///
+    /// # Errors
+    /// [`VrnError::Network`] for an unreadable file or weights that do not fit
+    /// [`VrnConfig::compact`].
+    pub fn from_file(path: &std::path::Path, device: &Device) -> Result<Self, VrnError> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| candle_core::Error::Msg(format!("{}: {e}", path.display())))?;
+        let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, device)?;
+        Self::new(VrnConfig::compact(), vb, device)
+    }
+
+    /// A model from any variable builder (e.g. a training `VarMap`).
+    ///
+    /// # Errors
+    /// Missing or misshapen weights.
+    pub fn new(cfg: VrnConfig, vb: VarBuilder, device: &Device) -> Result<Self, VrnError> {
+        Ok(Self {
+            net: Vrn::new(cfg, vb)?,
+            device: device.clone(),
+        })
+    }
+
+    /// Occupancy probabilities `[bins][n][n]` (n = network input) of a `2n x 2n` face crop and its
+    /// 68 landmarks in crop pixels (continuous, v down).
+    ///
+    /// # Errors
+    /// Wrong crop size or landmark count, or a network failure.
+    pub fn volume(&self, crop: &RgbImage, landmarks68: &[[f32; 2]]) -> Result<Volume, VrnError> {
+        let cfg = self.net.config();
+        let n = cfg.input;
+        let side = crop.width() as usize;
+        let ok = side == 2 * n && crop.height() as usize == side;
+        #[allow(clippy::cast_precision_loss)]
+        let k = side as f32 / n as f32;
+        let lms: Vec<[f32; 2]> = landmarks68.iter().map(|p| [p[0] / k, p[1] / k]).collect();
+        let input = encode(
+            &half_size(crop.as_raw(), side),
+            n,
+            cfg.guided.then_some(&lms[..]),
+        )
+        .filter(|_| ok)
+        .ok_or(VrnError::BadLandmarks)?;
+        let x = Tensor::from_vec(input, (1, cfg.in_channels(), n, n), &self.device)?;
+        let p = probabilities(&self.net.forward(&x)?)?;
+        Ok(Volume::new([n, n, cfg.bins], p)?)
+    }
+
+    /// The mesh (crop frame of a `2n`-pixel crop, uncoloured) of a face crop and its landmarks.
+    ///
+    /// # Errors
+    /// As [`VrnModel::volume`], or no surface in the volume.
+    pub fn mesh_from_crop(
+        &self,
+        crop: &RgbImage,
+        landmarks68: &[[f32; 2]],
+        options: &Options,
+    ) -> Result<Mesh, VrnError> {
+        mesh_from_volume(&self.volume(crop, landmarks68)?, crop.width(), options)
+    }
+
+    /// The whole method on a photo (see the module docs).
+    ///
+    /// # Errors
+    /// No face, bad landmarks, network failure or an empty volume.
+    pub fn reconstruct(
+        &self,
+        img: &RgbImage,
+        detector: &Detector,
+        options: &Options,
+    ) -> Result<VrnFace, VrnError> {
+        let mut timings = Timings::default();
+        let t = Instant::now();
+        let faces = detector.faces(img)?;
+        let face = faces.get(options.face_index).ok_or(VrnError::NoSuchFace {
+            index: options.face_index,
+            count: faces.len(),
+        })?;
+        timings.detect = t.elapsed();
+        let t = Instant::now();
+        let landmarks = detector.landmarks(img, face)?;
+        timings.landmarks = t.elapsed();
+        let t = Instant::now();
+        let crop = crop_with_upscaler(img, &landmarks, options.upscaler)?;
+        let lms: Vec<[f32; 2]> = to_68(&landmarks.points)
+            .ok_or(VrnError::BadLandmarks)?
+            .iter()
+            .map(|p| crop.crop_from_photo.apply([p[0], p[1]]))
+            .collect();
+        timings.crop = t.elapsed();
+        let t = Instant::now();
+        let volume = self.volume(&crop.image, &lms)?;
+        timings.network = t.elapsed();
+        let t = Instant::now();
+        let mut mesh = mesh_from_volume(&volume, crop.image.width(), options)?;
+        colour_from_photo(&mut mesh, img, &crop);
+        mesh.sanity_check()?;
+        timings.mesh = t.elapsed();
+        Ok(VrnFace {
+            mesh,
+            crop,
+            landmarks,
+            timings,
+        })
+    }
+}
+
+/// The smoothed largest component of the isosurface of `volume` (`[n, n, bins]` dims as
+/// [`VrnModel::volume`] returns), in the crop frame of a `crop_side`-pixel crop.
+///
+/// # Errors
+/// [`VrnError::Volume`] when nothing is above the iso level.
+pub fn mesh_from_volume(
+    volume: &Volume,
+    crop_side: u32,
+    options: &Options,
+) -> Result<Mesh, VrnError> {
+    let (n, bins) = (volume.dims[0], volume.dims[2]);
+    let mut xf = world_from_voxel(n, bins);
+    #[allow(clippy::cast_precision_loss)]
+    let k = crop_side as f32 / n as f32;
+    xf.scale = xf.scale.map(|s| s * k);
+    xf.offset = xf.offset.map(|o| o * k);
+    let mut mesh = Mesh::from_volume(volume, options.iso, xf)?.largest_component();
+    mesh.taubin_smooth(options.smooth);
+    Ok(mesh)
+}
+
+/// The 128 px face crop; a face region smaller than that is cut at its own size and enlarged
+/// with `upscaler` (larger ones are resampled straight to 128).
+///
+/// # Errors
+/// [`VrnError::BadLandmarks`] when the landmarks cannot frame a crop.
+pub fn crop_with_upscaler(
+    img: &RgbImage,
+    landmarks: &Landmarks,
+    upscaler: Upscaler,
+) -> Result<AlignedCrop, VrnError> {
+    let roi = face_roi(landmarks).ok_or(VrnError::BadLandmarks)?;
+    let full = aligned_crop(img, &roi, CROP_SIZE);
+    #[allow(clippy::cast_precision_loss)]
+    if roi.size >= CROP_SIZE as f32 {
+        return Ok(full);
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let native = (roi.size.round() as u32).max(8);
+    let small = aligned_crop(img, &roi, native);
+    Ok(AlignedCrop {
+        image: upscale(&small.image, upscaler, CROP_SIZE, CROP_SIZE)?,
+        crop_from_photo: full.crop_from_photo,
+    })
+}
+
+/// Vertex colours sampled from the photo where each vertex projects (crop frame -> crop pixels
+/// -> photo pixels).
+pub fn colour_from_photo(mesh: &mut Mesh, img: &RgbImage, crop: &AlignedCrop) {
+    #[allow(clippy::cast_precision_loss)]
+    let side = crop.image.height() as f32;
+    let photo_from_crop = crop
+        .crop_from_photo
+        .inverse()
+        .unwrap_or(warp::Affine2::IDENTITY);
+    mesh.colors = mesh
+        .positions
+        .iter()
+        .map(|p| {
+            let q = photo_from_crop.apply([p[0], side - p[1]]);
+            warp::sample_bilinear(img, q).map(|v| v / 255.0)
+        })
+        .collect();
+}
