@@ -5,6 +5,7 @@
 //! `visage` binary is the desktop app and the CLI.
 
 pub mod cli;
+pub mod eval;
 pub mod figure;
 pub mod metrics;
 pub mod nn;

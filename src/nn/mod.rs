@@ -6,6 +6,8 @@
 //! - [`facemesh`]: MediaPipe's 468-point 3D landmark network (192x192 crop).
 //! - [`layers`]: the depthwise-separable residual blocks and TFLite SAME padding they share.
 //! - [`cpu_kernels`]: the fused CPU kernel of their depthwise convolution.
+//! - [`unet`]: the pix2pix U-Net generator (face crop -> depth + mask).
+//! - [`patch_gan`]: the pix2pix PatchGAN discriminator and a stable BCE-with-logits.
 
 pub mod blazeface;
 pub mod cpu_kernels;
@@ -13,6 +15,8 @@ pub mod espcn;
 pub mod espcn_fast;
 pub mod facemesh;
 pub mod layers;
+pub mod patch_gan;
+pub mod unet;
 
 #[cfg(test)]
 pub(crate) mod test_util {

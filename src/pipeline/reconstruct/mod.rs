@@ -3,6 +3,8 @@
 //!
 //! - [`landmarks`]: FaceMesh's 468 landmarks as a triangulated, photo-coloured mesh; the
 //!   baseline every learned method must beat.
+//! - [`pix2pix_model`]: the pix2pix depth network's conventions and inference.
 
 pub mod crop;
 pub mod landmarks;
+pub mod pix2pix_model;
