@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod degrade;
 pub mod detect;
+pub mod eval;
 pub mod mesh_info;
 pub mod reconstruct;
 pub mod synth;
@@ -42,6 +43,8 @@ pub enum Command {
     Detect(detect::Args),
     /// Reconstruct a face mesh from a photo and write it (OBJ, PLY, STL, GLB).
     Reconstruct(reconstruct::Args),
+    /// Evaluate a method on the synthetic test split (depth MAE, mesh NME).
+    Eval(eval::Args),
 }
 
 impl Command {
@@ -59,6 +62,7 @@ impl Command {
             Self::Synth(a) => synth::run(a),
             Self::Detect(a) => detect::run(a),
             Self::Reconstruct(a) => reconstruct::run(a),
+            Self::Eval(a) => eval::run(a),
         }
     }
 }

@@ -1,19 +1,14 @@
-//! `visage reconstruct PHOTO --method landmarks -o face.obj`: reconstruct the best (or a
+//! `visage reconstruct PHOTO --method landmarks|pix2pix -o face.obj`: reconstruct the best (or a
 //! chosen) face and write its mesh (OBJ, PLY, STL or GLB by extension).
 
-use crate::pipeline::detect::Detector;
+use crate::pipeline::detect::{AlignedCrop, Detector};
 use crate::pipeline::export;
 use crate::pipeline::photo::Photo;
-use crate::pipeline::reconstruct::landmarks;
+use crate::pipeline::reconstruct::pix2pix_model::Pix2pixModel;
+use crate::pipeline::reconstruct::{Method, landmarks, pix2pix};
+use crate::pipeline::upscale::Upscaler;
 use anyhow::Context;
 use std::path::PathBuf;
-
-/// Reconstruction methods.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Method {
-    /// FaceMesh's 468 landmarks, triangulated and coloured (the baseline).
-    Landmarks,
-}
 
 /// Arguments of `visage reconstruct`.
 #[derive(Debug, clap::Args)]
@@ -29,40 +24,70 @@ pub struct Args {
     /// Which face, by rank (0 = highest detection score).
     #[arg(long, default_value_t = 0)]
     pub face: usize,
-    /// Side of the aligned face crop that defines the mesh frame and units, pixels.
+    /// Side of the aligned face crop that defines the mesh frame and units, pixels (landmarks
+    /// method; pix2pix always uses its 128 px crop).
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(16..=4096))]
     pub crop_size: u32,
     /// Also write the aligned crop image here.
     #[arg(long)]
     pub crop: Option<PathBuf>,
+    /// How a small face is upscaled to the pix2pix crop.
+    #[arg(long, value_enum, default_value_t = Upscaler::Bicubic)]
+    pub upscaler: Upscaler,
+    /// Taubin smoothing pairs applied to the pix2pix mesh (0 = none).
+    #[arg(long, default_value_t = 5)]
+    pub smooth: usize,
+    /// pix2pix generator weights.
+    #[arg(long, default_value = "weights/pix2pix.safetensors")]
+    pub weights: PathBuf,
 }
 
 /// Runs `visage reconstruct`.
 ///
 /// # Errors
-/// Unreadable photo, no face, network failure or unwritable output.
+/// Unreadable photo or weights, no face, network failure or unwritable output.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let photo = Photo::load(&args.photo)?;
     let detector = Detector::new(&candle_core::Device::Cpu).context("loading the face networks")?;
-    let options = landmarks::Options {
-        face_index: args.face,
-        crop_size: args.crop_size,
+    let (mesh, crop): (_, AlignedCrop) = match args.method {
+        Method::Landmarks => {
+            let options = landmarks::Options {
+                face_index: args.face,
+                crop_size: args.crop_size,
+            };
+            let face = landmarks::reconstruct(&photo.rgb, &detector, &options)
+                .with_context(|| format!("{}", args.photo.display()))?;
+            (face.mesh, face.crop)
+        }
+        Method::Pix2pix => {
+            let model = Pix2pixModel::load(&args.weights)?;
+            let options = pix2pix::Options {
+                face_index: args.face,
+                upscaler: args.upscaler,
+                smooth_iterations: args.smooth,
+                ..pix2pix::Options::default()
+            };
+            let face = pix2pix::reconstruct(&photo.rgb, &detector, &model, &options)
+                .with_context(|| format!("{}", args.photo.display()))?;
+            let t = face.times;
+            eprintln!(
+                "times: detect {:?}, landmarks {:?}, crop {:?}, network {:?}, mesh {:?}",
+                t.detect, t.landmarks, t.crop, t.network, t.mesh
+            );
+            (face.mesh, face.crop)
+        }
     };
-    let face = match args.method {
-        Method::Landmarks => landmarks::reconstruct(&photo.rgb, &detector, &options),
-    }
-    .with_context(|| format!("{}", args.photo.display()))?;
-    let written = export::save(&face.mesh, &args.output)?;
+    let written = export::save(&mesh, &args.output)?;
     if let Some(path) = &args.crop {
-        super::save_image(&face.crop.image, path)?;
+        super::save_image(&crop.image, path)?;
     }
     let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     println!(
         "{} -> {} ({} vertices, {} triangles)",
         args.photo.display(),
         files.join(", "),
-        face.mesh.positions.len(),
-        face.mesh.triangles.len()
+        mesh.positions.len(),
+        mesh.triangles.len()
     );
     Ok(())
 }

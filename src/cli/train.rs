@@ -1,9 +1,9 @@
 //! `visage train MODEL ...`: the training loops (never run in CI). Each run checkpoints and
 //! resumes, so a long training spreads over several sessions.
 
-use crate::pipeline::degrade::DegradeMethod;
 use crate::nn::patch_gan::PatchGanConfig;
 use crate::nn::unet::UNetConfig;
+use crate::pipeline::degrade::DegradeMethod;
 use crate::pipeline::reconstruct::pix2pix_model::NET_SIDE;
 use crate::train::espcn::{EspcnTrainOptions, train};
 use crate::train::pix2pix::{self, Pix2pixTrainOptions};

@@ -236,7 +236,12 @@ mod tests {
         let diff = (y - z).unwrap().abs().unwrap().max_all().unwrap();
         assert_eq!(diff.to_scalar::<f32>().unwrap(), 0.0);
         let names: Vec<String> = vars.data().lock().unwrap().keys().cloned().collect();
-        for key in ["down.0.conv.weight", "down.1.norm.weight", "up.2.conv.weight", "head.bias"] {
+        for key in [
+            "down.0.conv.weight",
+            "down.1.norm.weight",
+            "up.2.conv.weight",
+            "head.bias",
+        ] {
             assert!(names.iter().any(|n| n == key), "{key} not in {names:?}");
         }
     }

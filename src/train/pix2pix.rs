@@ -55,7 +55,11 @@ impl Pix2pixTrainOptions {
     /// Checkpoint name stem: `pix2pix` or `pix2pix_l1`.
     #[must_use]
     pub fn run_name(&self) -> &'static str {
-        if self.l1_only { "pix2pix_l1" } else { "pix2pix" }
+        if self.l1_only {
+            "pix2pix_l1"
+        } else {
+            "pix2pix"
+        }
     }
 }
 
@@ -123,8 +127,8 @@ fn train_step(
     if !opts.l1_only {
         let real = nets.d.forward(x, y)?;
         let fake = nets.d.forward(x, &depth.detach())?;
-        let d_loss = ((bce_with_logits_const(&real, 1.0)? + bce_with_logits_const(&fake, 0.0)?)?
-            * 0.5)?;
+        let d_loss =
+            ((bce_with_logits_const(&real, 1.0)? + bce_with_logits_const(&fake, 0.0)?)? * 0.5)?;
         nets.opt_d.backward_step(&d_loss)?;
         let adv = bce_with_logits_const(&nets.d.forward(x, &depth)?, 1.0)?;
         losses.disc = d_loss.to_scalar()?;
@@ -150,9 +154,16 @@ pub fn validate(g: &UNet, val: &DepthSet) -> anyhow::Result<Validation> {
         l1 += f64::from((&pred - &y)?.abs()?.mean_all()?.to_scalar::<f32>()?) * chunk.len() as f64;
         let pv: Vec<f32> = pred.flatten_all()?.to_vec1()?;
         for (k, &i) in chunk.iter().enumerate() {
-            let mask: Vec<bool> = val.mask[i * n..(i + 1) * n].iter().map(|&v| v > 0.0).collect();
-            let e = centred_mae(&pv[k * n..(k + 1) * n], &val.depth[i * n..(i + 1) * n], &mask)
-                .unwrap_or(0.0)
+            let mask: Vec<bool> = val.mask[i * n..(i + 1) * n]
+                .iter()
+                .map(|&v| v > 0.0)
+                .collect();
+            let e = centred_mae(
+                &pv[k * n..(k + 1) * n],
+                &val.depth[i * n..(i + 1) * n],
+                &mask,
+            )
+            .unwrap_or(0.0)
                 * unit;
             mae += f64::from(e);
             mae_iod += f64::from(e / val.eye_px[i].max(1e-3));
@@ -207,7 +218,10 @@ pub fn train(
         ckpt_d.resume(&mut d_vars)?;
     }
     if state.step > 0 {
-        eprintln!("{name}: resumed at step {} ({:.0} s trained)", state.step, state.seconds);
+        eprintln!(
+            "{name}: resumed at step {} ({:.0} s trained)",
+            state.step, state.seconds
+        );
     }
     let mut nets = Nets {
         g,
@@ -238,8 +252,15 @@ pub fn train(
             val = validate(&nets.g, val_set)?;
             eprintln!(
                 "step {:>6}  l1 {:.4} mask {:.4} adv {:.3} D {:.3} | val l1 {:.4} MAE {:.3} px ({:.4} IOD)  {:.0} s",
-                state.step, losses.l1, losses.mask, losses.adv, losses.disc, val.l1, val.mae_px,
-                val.mae_iod, state.seconds
+                state.step,
+                losses.l1,
+                losses.mask,
+                losses.adv,
+                losses.disc,
+                val.l1,
+                val.mae_px,
+                val.mae_iod,
+                state.seconds
             );
             let score = -f64::from(val.mae_px);
             if state.best_val.is_none_or(|b| score > b) {

@@ -98,7 +98,11 @@ pub fn shard_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
         .filter(|p| p.extension().is_some_and(|e| e == "safetensors"))
         .collect();
     files.sort();
-    anyhow::ensure!(!files.is_empty(), "{}: no .safetensors shards", dir.display());
+    anyhow::ensure!(
+        !files.is_empty(),
+        "{}: no .safetensors shards",
+        dir.display()
+    );
     Ok(files)
 }
 

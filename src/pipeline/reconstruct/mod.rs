@@ -3,8 +3,48 @@
 //!
 //! - [`landmarks`]: FaceMesh's 468 landmarks as a triangulated, photo-coloured mesh; the
 //!   baseline every learned method must beat.
-//! - [`pix2pix_model`]: the pix2pix depth network's conventions and inference.
+//! - [`pix2pix`]: a U-Net's depth map of the face crop as a masked grid mesh
+//!   ([`pix2pix_model`] holds the network's conventions and inference).
 
 pub mod crop;
 pub mod landmarks;
+pub mod pix2pix;
 pub mod pix2pix_model;
+
+/// The reconstruction methods, shared by the CLI, the GUI and the evaluation.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+pub enum Method {
+    /// FaceMesh's 468 landmarks, triangulated and coloured (the baseline).
+    #[default]
+    Landmarks,
+    /// pix2pix: a U-Net depth map of the face crop, meshed as a masked grid.
+    Pix2pix,
+}
+
+impl Method {
+    /// Short lowercase name, as on the command line.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Landmarks => "landmarks",
+            Self::Pix2pix => "pix2pix",
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
