@@ -340,14 +340,14 @@ mod tests {
             t: [1.0, -0.7, 2.0],
         };
         let truth: Vec<V3> = mesh.positions.iter().map(|&p| motion.apply(p)).collect();
+        let rigid = best_rigid(&mesh.positions, &truth);
+        for (a, b) in rigid.r.iter().flatten().zip(motion.r.iter().flatten()) {
+            assert!((a - b).abs() < 1e-4, "{rigid:?}");
+        }
         let before = aligned_distances(&truth, &mesh, 0, 1.0);
         let after = aligned_distances(&truth, &mesh, 30, 0.9);
         let mean = |d: &[f32]| d.iter().sum::<f32>() / d.len() as f32;
-        assert!(mean(&before) > 1.0, "{}", mean(&before));
+        assert!(mean(&before) > 0.5, "{}", mean(&before));
         assert!(mean(&after) < 0.05, "{}", mean(&after));
-        let rigid = best_rigid(&mesh.positions, &truth);
-        for (a, b) in rigid.r.iter().flatten().zip(motion.r.iter().flatten()) {
-            assert!((a - b).abs() < 1e-4);
-        }
     }
 }

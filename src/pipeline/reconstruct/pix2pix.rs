@@ -253,9 +253,11 @@ mod tests {
         };
         let mesh = mesh_from_prediction(&pred, &crop, 128, &opts).unwrap();
         let (lo, hi) = mesh.bounds().unwrap();
-        // 40 grid px across = 80 crop px; 40 crop px high (2 x radius 20 grid px).
+        // 40 grid px across = 80 crop px; up to 40 crop px high (2 x radius 20 grid px), less
+        // the steep rim whose long edges are cut.
         assert!((hi[0] - lo[0] - 78.0).abs() < 3.0, "{lo:?} {hi:?}");
-        assert!((hi[2] - lo[2] - 40.0).abs() < 4.0, "{lo:?} {hi:?}");
+        let height = hi[2] - lo[2];
+        assert!((28.0..=40.0).contains(&height), "{lo:?} {hi:?}");
         // The highest point is at the centre.
         let top = mesh
             .positions

@@ -223,26 +223,26 @@ mod tests {
 
     #[test]
     fn target_is_mean_centred_and_masked() {
-        // A 4x4 crop to 2x2: left half head at z = 10 (top) and 4 (bottom), right half background.
+        // A 4x4 crop to 2x2: left half head at z = 8 (top) and 6 (bottom), right half background.
         let mut depth = vec![-64.0; 16];
         let mut mask = vec![0u8; 16];
         for r in 0..4 {
             for c in 0..2 {
-                depth[r * 4 + c] = if r < 2 { 10.0 } else { 4.0 };
+                depth[r * 4 + c] = if r < 2 { 8.0 } else { 6.0 };
                 mask[r * 4 + c] = 1;
             }
         }
         let (z, m) = normalised_target(&depth, &mask, 4, 2);
         assert_eq!(m, vec![1.0, 0.0, 1.0, 0.0]);
         let unit = depth_unit(4);
-        assert!((z[0] - 3.0 / unit).abs() < 1e-6 && (z[2] + 3.0 / unit).abs() < 1e-6);
+        assert!((z[0] - 1.0 / unit).abs() < 1e-6 && (z[2] + 1.0 / unit).abs() < 1e-6);
         assert_eq!(z[1], BACKGROUND);
         let pred = DepthPrediction {
             depth: z,
             mask: m.iter().map(|&v| v > 0.0).collect(),
         };
         let map = pred.depth_map(4);
-        assert!((map.depth[0] - 3.0).abs() < 1e-5 && (map.depth[2] + 3.0).abs() < 1e-5);
+        assert!((map.depth[0] - 1.0).abs() < 1e-5 && (map.depth[2] + 1.0).abs() < 1e-5);
     }
 
     #[test]
