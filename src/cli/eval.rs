@@ -40,7 +40,7 @@ pub struct ReconArgs {
     #[arg(long, default_value = "weights/pix2pix.safetensors")]
     pub weights: PathBuf,
     /// Keep every n-th ground-truth mesh vertex for the NME.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 8)]
     pub mesh_stride: usize,
     /// Also write the results as JSON here.
     #[arg(long)]

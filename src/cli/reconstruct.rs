@@ -37,6 +37,12 @@ pub struct Args {
     /// Taubin smoothing pairs applied to the pix2pix mesh (0 = none).
     #[arg(long, default_value_t = 5)]
     pub smooth: usize,
+    /// 3x3 masked mean passes over the pix2pix depth before meshing (0 = none).
+    #[arg(long, default_value_t = 2)]
+    pub depth_blur: usize,
+    /// pix2pix: also write a figure (crop, predicted depth, shaded depth) here.
+    #[arg(long)]
+    pub figure: Option<PathBuf>,
     /// pix2pix generator weights.
     #[arg(long, default_value = "weights/pix2pix.safetensors")]
     pub weights: PathBuf,
@@ -65,6 +71,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 face_index: args.face,
                 upscaler: args.upscaler,
                 smooth_iterations: args.smooth,
+                depth_blur: args.depth_blur,
                 ..pix2pix::Options::default()
             };
             let face = pix2pix::reconstruct(&photo.rgb, &detector, &model, &options)
@@ -74,6 +81,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 "times: detect {:?}, landmarks {:?}, crop {:?}, network {:?}, mesh {:?}",
                 t.detect, t.landmarks, t.crop, t.network, t.mesh
             );
+            if let Some(path) = &args.figure {
+                write_figure(&face, path)?;
+            }
             (face.mesh, face.crop)
         }
     };
@@ -90,4 +100,28 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         mesh.triangles.len()
     );
     Ok(())
+}
+
+/// Crop | depth | shaded depth, side by side, labelled.
+fn write_figure(face: &pix2pix::Pix2pixFace, path: &std::path::Path) -> anyhow::Result<()> {
+    use crate::figure::{Panel, side_by_side};
+    let (depth, shaded) = face
+        .prediction
+        .pictures(face.crop.image.width() as usize, 4);
+    let crop = image::imageops::resize(
+        &face.crop.image,
+        depth.width(),
+        depth.height(),
+        image::imageops::FilterType::Triangle,
+    );
+    let panel = |image, title: &str| Panel {
+        image,
+        lines: vec![title.to_string()],
+    };
+    let fig = side_by_side(&[
+        panel(&crop, "face crop"),
+        panel(&depth, "pix2pix depth"),
+        panel(&shaded, "shaded depth"),
+    ])?;
+    super::save_image(&fig, path)
 }

@@ -231,7 +231,7 @@ fn horn_matrix(s: &[[f64; 3]; 3]) -> [[f64; 4]; 4] {
 /// `pred` has no triangles.
 #[must_use]
 pub fn aligned_distances(truth: &[V3], pred: &Mesh, iterations: usize, trim: f32) -> Vec<f32> {
-    let index = SurfaceIndex::new(pred, 4.0);
+    let index = SurfaceIndex::new(pred, 8.0);
     let mut pts = truth.to_vec();
     let pairs = |pts: &[V3]| -> Option<Vec<(V3, V3, f32)>> {
         pts.iter()
@@ -263,7 +263,7 @@ pub fn interocular(landmarks: &[V3]) -> Option<f32> {
 /// NME: the mean of [`aligned_distances`] divided by `iod`; `None` without a surface.
 #[must_use]
 pub fn nme(truth: &[V3], pred: &Mesh, iod: f32) -> Option<f32> {
-    let d = aligned_distances(truth, pred, 10, 0.8);
+    let d = aligned_distances(truth, pred, 8, 0.8);
     (!d.is_empty()).then(|| d.iter().sum::<f32>() / d.len() as f32 / iod)
 }
 

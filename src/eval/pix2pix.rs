@@ -148,7 +148,8 @@ pub fn evaluate(
             let pred = model.predict(&input)?;
             let (z, m) = normalised_target(&t.depth, &t.mask, crop, NET_SIDE);
             let mask: Vec<bool> = m.iter().map(|&v| v > 0.0).collect();
-            let e = centred_mae(&pred.depth, &z, &mask).unwrap_or(0.0) * unit;
+            let blurred = pred.smoothed(options.depth_blur);
+            let e = centred_mae(&blurred.depth, &z, &mask).unwrap_or(0.0) * unit;
             mae += e;
             mae_iod += e / t.iod;
             let Ok(mut mesh) = mesh_from_prediction(&pred, &input, crop, &options) else {
@@ -172,6 +173,13 @@ pub fn evaluate(
             }
         }
         let n = truths.len() as f32;
+        eprintln!(
+            "{}/{}: MAE {:.3} px, NME {:.4}",
+            condition.width,
+            condition.upscaler.map_or("-", Upscaler::name),
+            mae / n,
+            nme_sum / meshes.max(1) as f32
+        );
         results.push(ConditionResult {
             condition,
             samples: truths.len(),

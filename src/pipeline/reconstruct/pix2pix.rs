@@ -1,7 +1,7 @@
 //! The `pix2pix` method: photo -> face detection -> FaceMesh landmarks -> a crop framed like the
 //! synthetic training samples ([`super::crop`]) -> upscaling of small faces with the chosen
 //! [`Upscaler`] -> the U-Net's depth map and head mask ([`super::pix2pix_model`]) -> a masked
-//! grid mesh with long edges rejected ([`Mesh::from_depth`]) -> optional Taubin smoothing ->
+//! grid mesh (after a light masked blur of the depth) with long edges rejected ([`Mesh::from_depth`]) -> optional Taubin smoothing ->
 //! vertex colours from the crop.
 //!
 //! Frame: the crop frame of [`crate::pipeline::mesh`] for the [`CROP_SIDE`] crop: +X right,
@@ -73,6 +73,8 @@ pub struct Options {
     pub max_edge: f32,
     /// Taubin smoothing pairs (0 = none).
     pub smooth_iterations: usize,
+    /// 3x3 masked mean passes over the predicted depth before meshing (0 = none).
+    pub depth_blur: usize,
 }
 
 impl Default for Options {
@@ -82,6 +84,7 @@ impl Default for Options {
             upscaler: Upscaler::Bicubic,
             max_edge: 8.0,
             smooth_iterations: 5,
+            depth_blur: 2,
         }
     }
 }
@@ -142,8 +145,8 @@ pub fn model_crop(
     })
 }
 
-/// The mesh of a prediction in the crop frame of a `crop_side` crop, coloured from `crop`
-/// (any size; resized to the prediction grid).
+/// The mesh of a prediction (blurred by `options.depth_blur`) in the crop frame of a
+/// `crop_side` crop, coloured from `crop` (any size; resized to the prediction grid).
 ///
 /// # Errors
 /// [`Pix2pixReconError::EmptyMesh`] when nothing survives; an invalid mesh.
@@ -153,7 +156,7 @@ pub fn mesh_from_prediction(
     crop_side: usize,
     options: &Options,
 ) -> Result<Mesh, Pix2pixReconError> {
-    let map = pred.depth_map(crop_side);
+    let map = pred.smoothed(options.depth_blur).depth_map(crop_side);
     let k = crop_side as f32 / map.width.max(1) as f32;
     // Build on the grid in grid units, then scale everything to crop pixels.
     let grid = DepthMap {
@@ -249,6 +252,7 @@ mod tests {
         let crop = RgbImage::from_pixel(128, 128, image::Rgb([200, 150, 120]));
         let opts = Options {
             smooth_iterations: 0,
+            depth_blur: 0,
             ..Options::default()
         };
         let mesh = mesh_from_prediction(&pred, &crop, 128, &opts).unwrap();

@@ -150,6 +150,86 @@ impl DepthPrediction {
     }
 }
 
+impl DepthPrediction {
+    /// The depth after `passes` rounds of a 3x3 mean over head pixels (background untouched):
+    /// removes the period-2 checkerboard that transposed convolutions leave in an early model.
+    #[must_use]
+    pub fn smoothed(&self, passes: usize) -> Self {
+        let w = self.depth.len().isqrt();
+        let mut depth = self.depth.clone();
+        for _ in 0..passes {
+            let src = depth.clone();
+            for r in 0..w {
+                for c in 0..w {
+                    let i = r * w + c;
+                    if !self.mask[i] {
+                        continue;
+                    }
+                    let (mut sum, mut n) = (0.0, 0.0);
+                    for rr in r.saturating_sub(1)..(r + 2).min(w) {
+                        for cc in c.saturating_sub(1)..(c + 2).min(w) {
+                            if self.mask[rr * w + cc] {
+                                sum += src[rr * w + cc];
+                                n += 1.0;
+                            }
+                        }
+                    }
+                    depth[i] = sum / n;
+                }
+            }
+        }
+        Self {
+            depth,
+            mask: self.mask.clone(),
+        }
+    }
+}
+
+impl DepthPrediction {
+    /// Pictures of the prediction, each `side * zoom` square: the depth over the mask as grey
+    /// (near = bright, background black) and the surface shaded by a light from the upper left
+    /// (normals from the depth gradient in crop pixels of a `crop_side` crop).
+    #[must_use]
+    pub fn pictures(&self, crop_side: usize, zoom: u32) -> (RgbImage, RgbImage) {
+        let map = self.depth_map(crop_side);
+        let (w, k) = (map.width, crop_side as f32 / map.width.max(1) as f32);
+        let inside = |i: usize| map.mask[i];
+        let (lo, hi) = (0..map.depth.len())
+            .filter(|&i| inside(i))
+            .fold((f32::MAX, f32::MIN), |(a, b), i| {
+                (a.min(map.depth[i]), b.max(map.depth[i]))
+            });
+        let span = (hi - lo).max(1e-3);
+        let light = [-0.4f32, 0.5, 0.77];
+        let side = u32::try_from(w).unwrap_or(0);
+        let depth = RgbImage::from_fn(side, side, |x, y| {
+            let i = y as usize * w + x as usize;
+            let v = if inside(i) {
+                40.0 + 215.0 * (map.depth[i] - lo) / span
+            } else {
+                0.0
+            };
+            image::Rgb([v as u8; 3])
+        });
+        let shaded = RgbImage::from_fn(side, side, |x, y| {
+            let (c, r) = (x as usize, y as usize);
+            let i = r * w + c;
+            if !inside(i) || c + 1 >= w || r + 1 >= w {
+                return image::Rgb([0, 0, 0]);
+            }
+            // +X right, +Y up (rows go down), z in crop pixels, steps of k crop pixels.
+            let dzdx = (map.depth[i + 1] - map.depth[i]) / k;
+            let dzdy = (map.depth[i] - map.depth[i + w]) / k;
+            let n = [-dzdx, -dzdy, 1.0];
+            let len = (n[0] * n[0] + n[1] * n[1] + 1.0).sqrt();
+            let lit = ((n[0] * light[0] + n[1] * light[1] + n[2] * light[2]) / len).max(0.0);
+            image::Rgb([(30.0 + 225.0 * lit) as u8; 3])
+        });
+        let big = |img: &RgbImage| resize(img, side * zoom, side * zoom, FilterType::Nearest);
+        (big(&depth), big(&shaded))
+    }
+}
+
 /// The loaded generator.
 #[derive(Debug)]
 pub struct Pix2pixModel {
@@ -243,6 +323,18 @@ mod tests {
         };
         let map = pred.depth_map(4);
         assert!((map.depth[0] - 1.0).abs() < 1e-5 && (map.depth[2] + 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn smoothing_removes_a_checkerboard() {
+        let depth: Vec<f32> = (0..64).map(|i| ((i / 8 + i % 8) % 2) as f32).collect();
+        let mut mask = vec![true; 64];
+        mask[0] = false;
+        let pred = DepthPrediction { depth, mask };
+        let s = pred.smoothed(2);
+        // Interior pixels settle near the mean 0.5; the masked pixel keeps its value.
+        assert!((s.depth[27] - 0.5).abs() < 0.1, "{}", s.depth[27]);
+        assert_eq!(s.depth[0], pred.depth[0]);
     }
 
     #[test]
