@@ -82,7 +82,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 t.detect, t.landmarks, t.crop, t.network, t.mesh
             );
             if let Some(path) = &args.figure {
-                write_figure(&face, path)?;
+                write_figure(&face, args.depth_blur, path)?;
             }
             (face.mesh, face.crop)
         }
@@ -102,11 +102,16 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Crop | depth | shaded depth, side by side, labelled.
-fn write_figure(face: &pix2pix::Pix2pixFace, path: &std::path::Path) -> anyhow::Result<()> {
+/// Crop | depth | shaded depth (after `blur` passes, as meshed), side by side, labelled.
+fn write_figure(
+    face: &pix2pix::Pix2pixFace,
+    blur: usize,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
     use crate::figure::{Panel, side_by_side};
     let (depth, shaded) = face
         .prediction
+        .smoothed(blur)
         .pictures(face.crop.image.width() as usize, 4);
     let crop = image::imageops::resize(
         &face.crop.image,
