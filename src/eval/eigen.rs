@@ -41,16 +41,19 @@ fn rotate(a: &mut [[f64; 4]; 4], v: &mut [[f64; 4]; 4], p: usize, q: usize) {
     let t = if theta == 0.0 { 1.0 } else { t };
     let c = 1.0 / (t * t + 1.0).sqrt();
     let s = t * c;
-    for k in 0..4 {
-        let (akp, akq) = (a[k][p], a[k][q]);
-        a[k][p] = c * akp - s * akq;
-        a[k][q] = s * akp + c * akq;
+    for row in a.iter_mut() {
+        let (akp, akq) = (row[p], row[q]);
+        row[p] = c * akp - s * akq;
+        row[q] = s * akp + c * akq;
     }
-    for k in 0..4 {
-        let (apk, aqk) = (a[p][k], a[q][k]);
-        a[p][k] = c * apk - s * aqk;
-        a[q][k] = s * apk + c * aqk;
+    let (mut rp, mut rq) = (a[p], a[q]);
+    for (x, y) in rp.iter_mut().zip(rq.iter_mut()) {
+        let (apk, aqk) = (*x, *y);
+        *x = c * apk - s * aqk;
+        *y = s * apk + c * aqk;
     }
+    a[p] = rp;
+    a[q] = rq;
     for row in v.iter_mut() {
         let (vp, vq) = (row[p], row[q]);
         row[p] = c * vp - s * vq;
