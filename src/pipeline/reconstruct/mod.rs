@@ -33,6 +33,9 @@ pub enum Method {
 }
 
 impl Method {
+    /// Every method, in display order.
+    pub const ALL: [Self; 2] = [Self::Landmarks, Self::Pix2pix];
+
     /// Short lowercase name, as on the command line.
     #[must_use]
     pub fn name(self) -> &'static str {
