@@ -112,7 +112,7 @@ fn run_sr(a: &SrArgs) -> anyhow::Result<()> {
 /// Arguments of `visage eval recon`.
 #[derive(Debug, clap::Args)]
 pub struct ReconArgs {
-    /// Method to evaluate (methods that work on a face crop: `vrn`).
+    /// Method to evaluate (methods that work on a face crop: `vrn`, `pix2pix`).
     #[arg(long, value_enum, default_value_t = Method::Vrn)]
     pub method: Method,
     /// Folder of test shards (`visage synth --seed 1000000 --size 128`).
@@ -141,6 +141,7 @@ fn recon(a: &ReconArgs) -> anyhow::Result<()> {
             Some(p) => VrnModel::from_file(p, &super::device()?)?,
             None => VrnModel::embedded(&super::device()?)?,
         }),
+        Method::Pix2pix => return recon_pix2pix(a),
         Method::Landmarks => anyhow::bail!(
             "the landmarks method works on photos, not on crops with given landmarks; \
              no crop evaluation for it yet"
@@ -192,5 +193,33 @@ fn recon(a: &ReconArgs) -> anyhow::Result<()> {
         }
     );
     print!("{}", table(a.method.name(), &rows));
+    Ok(())
+}
+
+/// pix2pix has its own evaluation (depth MAE as well as NME; `eval::pix2pix`).
+fn recon_pix2pix(a: &ReconArgs) -> anyhow::Result<()> {
+    use crate::eval::pix2pix::{evaluate, standard_conditions};
+    use crate::pipeline::reconstruct::pix2pix_model::Pix2pixModel;
+    let weights = a
+        .weights
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("weights/pix2pix.safetensors"));
+    let model = Pix2pixModel::load(&weights)?;
+    let start = Instant::now();
+    let rows = evaluate(&model, &[a.data.clone()], a.count, &standard_conditions(), 8)?;
+    println!(
+        "method pix2pix ({}), {:.0} s",
+        weights.display(),
+        start.elapsed().as_secs_f64()
+    );
+    println!("| input | upscaler | samples | depth MAE px | depth MAE / IOD | NME | empty |");
+    println!("|---|---|---|---|---|---|---|");
+    for r in &rows {
+        let up = r.condition.upscaler.map_or("-", |u| u.name());
+        println!(
+            "| {} px | {up} | {} | {:.3} | {:.4} | {:.4} | {} |",
+            r.condition.width, r.samples, r.depth_mae_px, r.depth_mae_iod, r.nme, r.empty_meshes
+        );
+    }
     Ok(())
 }

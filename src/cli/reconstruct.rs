@@ -1,4 +1,4 @@
-//! `visage reconstruct PHOTO --method landmarks|vrn -o face.obj`: reconstruct the best (or a
+//! `visage reconstruct PHOTO --method landmarks|vrn|pix2pix -o face.obj`: reconstruct the best (or a
 //! chosen) face and write its mesh (OBJ, PLY, STL or GLB by extension). `--timings` prints the
 //! per-stage wall time (the CPU benchmark of the photo-to-mesh path).
 
@@ -6,7 +6,8 @@ use crate::pipeline::detect::{AlignedCrop, Detector};
 use crate::pipeline::export;
 use crate::pipeline::mesh::Mesh;
 use crate::pipeline::photo::Photo;
-use crate::pipeline::reconstruct::{Method, landmarks, vrn};
+use crate::pipeline::reconstruct::pix2pix_model::Pix2pixModel;
+use crate::pipeline::reconstruct::{Method, landmarks, pix2pix, vrn};
 use crate::pipeline::upscale::Upscaler;
 use anyhow::Context;
 use std::path::PathBuf;
@@ -30,7 +31,7 @@ pub struct Args {
     /// only; `vrn` always works in its 128 px crop).
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(16..=4096))]
     pub crop_size: u32,
-    /// How `vrn` enlarges a face smaller than its 128 px crop.
+    /// How `vrn` and `pix2pix` enlarge a face smaller than their 128 px crop.
     #[arg(long, value_enum, default_value_t = Upscaler::Bicubic)]
     pub upscaler: Upscaler,
     /// Also write the aligned crop image here.
@@ -39,6 +40,18 @@ pub struct Args {
     /// Print the wall time of each stage (model loading excluded).
     #[arg(long)]
     pub timings: bool,
+    /// Taubin smoothing pairs applied to the pix2pix mesh (0 = none).
+    #[arg(long, default_value_t = 5)]
+    pub smooth: usize,
+    /// 3x3 masked mean passes over the pix2pix depth before meshing (0 = none).
+    #[arg(long, default_value_t = 2)]
+    pub depth_blur: usize,
+    /// pix2pix: also write a figure (crop, predicted depth, shaded depth) here.
+    #[arg(long)]
+    pub figure: Option<PathBuf>,
+    /// pix2pix generator weights.
+    #[arg(long, default_value = "weights/pix2pix.safetensors")]
+    pub weights: PathBuf,
 }
 
 /// Runs `visage reconstruct`.
@@ -63,6 +76,27 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             (face.mesh, face.crop)
         }
         Method::Vrn => run_vrn(args, &photo, &detector)?,
+        Method::Pix2pix => {
+            let model = Pix2pixModel::load(&args.weights)?;
+            let options = pix2pix::Options {
+                face_index: args.face,
+                upscaler: args.upscaler,
+                smooth_iterations: args.smooth,
+                depth_blur: args.depth_blur,
+                ..pix2pix::Options::default()
+            };
+            let face = pix2pix::reconstruct(&photo.rgb, &detector, &model, &options)
+                .with_context(|| format!("{}", args.photo.display()))?;
+            let t = face.times;
+            eprintln!(
+                "times: detect {:?}, landmarks {:?}, crop {:?}, network {:?}, mesh {:?}",
+                t.detect, t.landmarks, t.crop, t.network, t.mesh
+            );
+            if let Some(path) = &args.figure {
+                write_figure(&face, args.depth_blur, path)?;
+            }
+            (face.mesh, face.crop)
+        }
     };
     let written = export::save(&mesh, &args.output)?;
     if let Some(path) = &args.crop {
@@ -115,4 +149,33 @@ fn run_vrn(args: &Args, photo: &Photo, detector: &Detector) -> anyhow::Result<(M
 
 fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1e3
+}
+
+/// Crop | depth | shaded depth (after `blur` passes, as meshed), side by side, labelled.
+fn write_figure(
+    face: &pix2pix::Pix2pixFace,
+    blur: usize,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    use crate::figure::{Panel, side_by_side};
+    let (depth, shaded) = face
+        .prediction
+        .smoothed(blur)
+        .pictures(face.crop.image.width() as usize, 4);
+    let crop = image::imageops::resize(
+        &face.crop.image,
+        depth.width(),
+        depth.height(),
+        image::imageops::FilterType::Triangle,
+    );
+    let panel = |image, title: &str| Panel {
+        image,
+        lines: vec![title.to_string()],
+    };
+    let fig = side_by_side(&[
+        panel(&crop, "face crop"),
+        panel(&depth, "pix2pix depth"),
+        panel(&shaded, "shaded depth"),
+    ])?;
+    super::save_image(&fig, path)
 }

@@ -6,6 +6,11 @@ use crate::pipeline::degrade::DegradeMethod;
 use crate::train::espcn::{EspcnTrainOptions, train};
 use crate::train::vrn::VrnTrainOptions;
 use crate::train::vrn_data::Augment;
+use crate::nn::patch_gan::PatchGanConfig;
+use crate::nn::unet::UNetConfig;
+use crate::pipeline::reconstruct::pix2pix_model::NET_SIDE;
+use crate::train::pix2pix::{self, Pix2pixTrainOptions};
+use crate::train::pix2pix_data::load_dirs;
 use std::path::PathBuf;
 
 /// Arguments of `visage train`.
@@ -23,6 +28,8 @@ pub enum Model {
     Espcn(EspcnArgs),
     /// The landmark-guided VRN volumetric reconstructor on synthetic shards.
     Vrn(VrnArgs),
+    /// pix2pix depth generator (U-Net + PatchGAN) on synthetic shards.
+    Pix2pix(Pix2pixArgs),
 }
 
 /// Arguments of `visage train vrn`.
@@ -113,6 +120,7 @@ pub struct EspcnArgs {
 /// Bad data folders, checkpoint I/O or candle errors.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     match &args.model {
+        Model::Pix2pix(a) => run_pix2pix(a),
         Model::Vrn(a) => run_vrn(a),
         Model::Espcn(a) => {
             let opts = EspcnTrainOptions {
@@ -167,6 +175,95 @@ fn run_vrn(a: &VrnArgs) -> anyhow::Result<()> {
         state.step,
         state.seconds,
         state.best_val.unwrap_or(f64::NAN)
+    );
+    Ok(())
+}
+
+/// Arguments of `visage train pix2pix`.
+#[derive(Debug, clap::Args)]
+pub struct Pix2pixArgs {
+    /// Folder of training shards (repeatable), from `visage synth`.
+    #[arg(long, required = true)]
+    pub train: Vec<PathBuf>,
+    /// Folder of validation shards (repeatable), never trained on.
+    #[arg(long, required = true)]
+    pub val: Vec<PathBuf>,
+    /// Use at most this many training samples (all by default).
+    #[arg(long)]
+    pub train_count: Option<usize>,
+    /// Use at most this many validation samples.
+    #[arg(long, default_value_t = 256)]
+    pub val_count: usize,
+    /// Train with L1 only (no discriminator): the ablation.
+    #[arg(long)]
+    pub l1_only: bool,
+    /// Weight of the L1 term against the adversarial one.
+    #[arg(long, default_value_t = 100.0)]
+    pub lambda: f64,
+    /// Checkpoint folder; an existing checkpoint of this run is resumed.
+    #[arg(long, default_value = "checkpoints")]
+    pub checkpoint_dir: PathBuf,
+    /// Output generator weights (default weights/pix2pix.safetensors, or
+    /// weights/pix2pix_l1.safetensors with --l1-only).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Total optimiser steps to reach (counting resumed ones).
+    #[arg(long, default_value_t = 100_000)]
+    pub steps: usize,
+    /// Wall-clock budget of this run, in minutes.
+    #[arg(long, default_value_t = 60.0)]
+    pub minutes: f64,
+    /// Pairs per batch.
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+    /// Adam learning rate (both networks; beta1 = 0.5).
+    #[arg(long, default_value_t = 2e-4)]
+    pub lr: f64,
+    /// Steps between validation and checkpoint.
+    #[arg(long, default_value_t = 100)]
+    pub every: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+fn run_pix2pix(a: &Pix2pixArgs) -> anyhow::Result<()> {
+    let train_set = load_dirs(&a.train, NET_SIDE, a.train_count)?;
+    let val_set = load_dirs(&a.val, NET_SIDE, Some(a.val_count))?;
+    eprintln!(
+        "pix2pix: {} training and {} validation pairs at {NET_SIDE} px",
+        train_set.len(),
+        val_set.len()
+    );
+    let opts = Pix2pixTrainOptions {
+        generator: UNetConfig::depth64(),
+        discriminator: PatchGanConfig::depth64(),
+        l1_only: a.l1_only,
+        lambda: a.lambda,
+        checkpoint_dir: a.checkpoint_dir.clone(),
+        out: a.out.clone().unwrap_or_else(|| {
+            PathBuf::from(if a.l1_only {
+                "weights/pix2pix_l1.safetensors"
+            } else {
+                "weights/pix2pix.safetensors"
+            })
+        }),
+        steps: a.steps,
+        minutes: a.minutes,
+        batch: a.batch,
+        learning_rate: a.lr,
+        every: a.every,
+        seed: a.seed,
+    };
+    let r = pix2pix::train(&opts, &train_set, &val_set)?;
+    println!(
+        "{}: {} steps, {:.0} s; validation depth MAE {:.3} px ({:.4} of the interocular distance), L1 {:.4}",
+        opts.run_name(),
+        r.state.step,
+        r.state.seconds,
+        r.last.mae_px,
+        r.last.mae_iod,
+        r.last.l1
     );
     Ok(())
 }

@@ -4,11 +4,18 @@
 //! - [`faces`]: the held-out face sets (synthetic test split, real fixture portraits).
 //! - [`sr`]: super-resolution PSNR/SSIM per upscaler and scale.
 //! - [`stats`]: mean and spread.
-//! - [`recon`]: reconstruction NME on the synthetic test split, per face width and upscaler.
-//! - [`align`]: closest-point queries, rigid fitting and ICP used by the metrics.
+//! - [`recon`]: reconstruction NME on the synthetic test split, per face width and upscaler
+//!   (crop reconstructors such as VRN), with [`align`]'s closest points, rigid fit and ICP.
+//! - [`pix2pix`]: the pix2pix method on the test shards, with [`depth`] (depth MAE on the face
+//!   mask, Galteri et al. 2019) and [`nme`] (trimmed-ICP nearest-surface error, using
+//!   [`eigen`]). The two NME implementations are to be unified into one (open work).
 
 pub mod align;
+pub mod depth;
+pub mod eigen;
 pub mod faces;
+pub mod nme;
+pub mod pix2pix;
 pub mod recon;
 pub mod sr;
 pub mod stats;

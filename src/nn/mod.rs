@@ -7,6 +7,8 @@
 //! - [`layers`]: the depthwise-separable residual blocks and TFLite SAME padding they share.
 //! - [`vrn`]: the volumetric regression network (stacked hourglass, landmark-guided).
 //! - [`cpu_kernels`]: the fused CPU kernel of their depthwise convolution.
+//! - [`unet`]: the pix2pix U-Net generator (face crop -> depth + mask).
+//! - [`patch_gan`]: the pix2pix PatchGAN discriminator and a stable BCE-with-logits.
 
 pub mod blazeface;
 pub mod cpu_kernels;
@@ -15,6 +17,8 @@ pub mod espcn_fast;
 pub mod facemesh;
 pub mod layers;
 pub mod vrn;
+pub mod patch_gan;
+pub mod unet;
 
 #[cfg(test)]
 pub(crate) mod test_util {

@@ -5,12 +5,16 @@
 //!   baseline every learned method must beat.
 //! - [`vrn`]: the landmark-guided volumetric regression network (isosurface of a predicted
 //!   occupancy volume), with its input encoding in [`vrn_input`].
+//! - [`pix2pix`]: a U-Net's depth map of the face crop as a masked grid mesh
+//!   ([`pix2pix_model`] holds the network's conventions and inference).
 //! - [`crop`]: the face crop framed like the synthetic training samples.
 //!
 //! [`Method`] names them for the CLI, the GUI and the evaluation; a new method adds a variant.
 
 pub mod crop;
 pub mod landmarks;
+pub mod pix2pix;
+pub mod pix2pix_model;
 pub mod vrn;
 pub mod vrn_input;
 
@@ -34,11 +38,13 @@ pub enum Method {
     Landmarks,
     /// The landmark-guided VRN: an occupancy volume from the face crop, meshed at its isosurface.
     Vrn,
+    /// pix2pix: a U-Net depth map of the face crop, meshed as a masked grid.
+    Pix2pix,
 }
 
 impl Method {
     /// Every method, in display order.
-    pub const ALL: [Self; 2] = [Self::Landmarks, Self::Vrn];
+    pub const ALL: [Self; 3] = [Self::Landmarks, Self::Vrn, Self::Pix2pix];
 
     /// Short lowercase name, as on the command line.
     #[must_use]
@@ -46,6 +52,7 @@ impl Method {
         match self {
             Self::Landmarks => "landmarks",
             Self::Vrn => "vrn",
+            Self::Pix2pix => "pix2pix",
         }
     }
 }

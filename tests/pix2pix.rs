@@ -1,0 +1,101 @@
+//! The pix2pix reconstructor with the committed weights on the two real fixture portraits: the
+//! mesh must look like a face seen from the front. Run:
+//! `cargo test --release --test pix2pix -- --nocapture` (prints extents and the nose tip).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use candle_core::Device;
+use visage::pipeline::detect::Detector;
+use visage::pipeline::photo::Photo;
+use visage::pipeline::reconstruct::pix2pix::{self, Options};
+use visage::pipeline::reconstruct::pix2pix_model::{CROP_SIDE, Pix2pixModel};
+use visage::pipeline::upscale::Upscaler;
+
+fn model() -> Pix2pixModel {
+    let path = format!("{}/weights/pix2pix.safetensors", env!("CARGO_MANIFEST_DIR"));
+    Pix2pixModel::load(std::path::Path::new(&path)).unwrap()
+}
+
+fn fixture(name: &str) -> image::RgbImage {
+    Photo::load(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+    .rgb
+}
+
+#[test]
+fn fixture_meshes_are_faces() {
+    let det = Detector::new(&Device::Cpu).unwrap();
+    let model = model();
+    let side = CROP_SIDE as f32;
+    for name in ["astronaut.png", "grace_hopper.jpg"] {
+        let face = pix2pix::reconstruct(&fixture(name), &det, &model, &Options::default()).unwrap();
+        let mesh = &face.mesh;
+        mesh.sanity_check().unwrap();
+        let (lo, hi) = mesh.bounds().unwrap();
+        let ext = [hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]];
+        // The nose tip: the point closest to the camera, among points in the central part of the
+        // crop (hair or shoulders at the border are not the face).
+        let tip = mesh
+            .positions
+            .iter()
+            .max_by(|a, b| a[2].total_cmp(&b[2]))
+            .unwrap();
+        eprintln!(
+            "{name}: {} vertices, {} triangles, extents {ext:?}, nose tip {tip:?}",
+            mesh.vertex_count(),
+            mesh.triangles.len()
+        );
+        // A head fills a good part of the crop and has depth, but is not a spike field.
+        assert!(
+            ext[0] > 0.4 * side && ext[0] <= side,
+            "{name}: width {}",
+            ext[0]
+        );
+        assert!(
+            ext[1] > 0.4 * side && ext[1] <= side,
+            "{name}: height {}",
+            ext[1]
+        );
+        assert!(
+            ext[2] > 0.1 * side && ext[2] < 0.8 * side,
+            "{name}: depth {}",
+            ext[2]
+        );
+        assert!(
+            mesh.triangles.len() > 1000,
+            "{name}: {}",
+            mesh.triangles.len()
+        );
+        // The closest point is the nose, near the middle of the crop (the eyes sit at 0.39 of
+        // the side apart around the centre; the nose tip a little below the crop centre).
+        assert!(
+            (tip[0] - side / 2.0).abs() < 0.15 * side,
+            "{name}: tip {tip:?}"
+        );
+        assert!(
+            (tip[1] - side / 2.0).abs() < 0.2 * side,
+            "{name}: tip {tip:?}"
+        );
+    }
+}
+
+#[test]
+fn small_faces_go_through_the_upscaler() {
+    let det = Detector::new(&Device::Cpu).unwrap();
+    let model = model();
+    let photo = fixture("grace_hopper.jpg");
+    // Shrink the portrait so the face crop is well under 128 px.
+    let small = image::imageops::resize(&photo, 128, 150, image::imageops::FilterType::Triangle);
+    for upscaler in Upscaler::ALL {
+        let options = Options {
+            upscaler,
+            ..Options::default()
+        };
+        let face = pix2pix::reconstruct(&small, &det, &model, &options).unwrap();
+        assert_eq!(face.crop.image.dimensions(), (CROP_SIDE, CROP_SIDE));
+        assert!(face.crop.crop_from_photo.scale() > 1.5, "{upscaler}");
+        assert!(face.mesh.triangles.len() > 500, "{upscaler}");
+    }
+}
