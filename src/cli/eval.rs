@@ -206,7 +206,13 @@ fn recon_pix2pix(a: &ReconArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| PathBuf::from("weights/pix2pix.safetensors"));
     let model = Pix2pixModel::load(&weights)?;
     let start = Instant::now();
-    let rows = evaluate(&model, &[a.data.clone()], a.count, &standard_conditions(), 8)?;
+    let rows = evaluate(
+        &model,
+        std::slice::from_ref(&a.data),
+        a.count,
+        &standard_conditions(),
+        8,
+    )?;
     println!(
         "method pix2pix ({}), {:.0} s",
         weights.display(),

@@ -1,16 +1,16 @@
 //! `visage train MODEL ...`: the training loops (never run in CI). Each run checkpoints and
 //! resumes, so a long training spreads over several sessions.
 
-use crate::nn::vrn::VrnConfig;
-use crate::pipeline::degrade::DegradeMethod;
-use crate::train::espcn::{EspcnTrainOptions, train};
-use crate::train::vrn::VrnTrainOptions;
-use crate::train::vrn_data::Augment;
 use crate::nn::patch_gan::PatchGanConfig;
 use crate::nn::unet::UNetConfig;
+use crate::nn::vrn::VrnConfig;
+use crate::pipeline::degrade::DegradeMethod;
 use crate::pipeline::reconstruct::pix2pix_model::NET_SIDE;
+use crate::train::espcn::{EspcnTrainOptions, train};
 use crate::train::pix2pix::{self, Pix2pixTrainOptions};
 use crate::train::pix2pix_data::load_dirs;
+use crate::train::vrn::VrnTrainOptions;
+use crate::train::vrn_data::Augment;
 use std::path::PathBuf;
 
 /// Arguments of `visage train`.

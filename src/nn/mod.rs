@@ -16,9 +16,9 @@ pub mod espcn;
 pub mod espcn_fast;
 pub mod facemesh;
 pub mod layers;
-pub mod vrn;
 pub mod patch_gan;
 pub mod unet;
+pub mod vrn;
 
 #[cfg(test)]
 pub(crate) mod test_util {
