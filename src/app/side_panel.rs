@@ -102,10 +102,10 @@ fn pipeline_section(ui: &mut Ui, settings: &mut Settings) {
             }
         });
     egui::ComboBox::from_label("Reconstruction")
-        .selected_text(settings.method.label())
+        .selected_text(settings.method.name())
         .show_ui(ui, |ui| {
             for m in Method::ALL {
-                ui.selectable_value(&mut settings.method, m, m.label());
+                ui.selectable_value(&mut settings.method, m, m.name());
             }
         });
 }

@@ -172,7 +172,7 @@ fn run_reconstruct(job: &ReconstructJob, models: &mut Models, r: &Reporter) -> a
         .context("the reconstruction produced an invalid mesh")?;
     r.send(Event::Mesh {
         mesh: Arc::new(mesh),
-        source: job.method.label().to_owned(),
+        source: job.method.name().to_owned(),
     });
     Ok(())
 }

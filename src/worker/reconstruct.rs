@@ -9,46 +9,20 @@ use super::{CropRect, Faces};
 use crate::pipeline::detect::Detector;
 use crate::pipeline::mesh::Mesh;
 use crate::pipeline::photo::Photo;
-use crate::pipeline::reconstruct::landmarks;
+use crate::pipeline::reconstruct::pix2pix_model::Pix2pixModel;
+use crate::pipeline::reconstruct::vrn::VrnModel;
+use crate::pipeline::reconstruct::{landmarks, pix2pix, vrn};
 use anyhow::Context;
 use image::RgbImage;
 
-/// A reconstruction method.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    Hash,
-    clap::ValueEnum,
-    serde::Serialize,
-    serde::Deserialize,
-)]
-pub enum Method {
-    /// The 468 FaceMesh landmarks, triangulated and coloured from the photo.
-    #[default]
-    Landmarks,
-}
-
-impl Method {
-    /// Every method, in display order.
-    pub const ALL: [Self; 1] = [Self::Landmarks];
-
-    /// Display name.
-    #[must_use]
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Landmarks => "landmarks",
-        }
-    }
-}
+pub use crate::pipeline::reconstruct::Method;
 
 /// The networks the worker has loaded so far (each on first use).
 #[derive(Debug, Default)]
 pub struct Models {
     detector: Option<Detector>,
+    vrn: Option<VrnModel>,
+    pix2pix: Option<Pix2pixModel>,
 }
 
 impl Models {
@@ -66,6 +40,14 @@ impl Models {
             .as_ref()
             .context("the face networks are not loaded")
     }
+}
+
+/// Loads a model into `slot` on first use and returns it.
+fn lazy<T>(slot: &mut Option<T>, load: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<&T> {
+    if slot.is_none() {
+        *slot = Some(load()?);
+    }
+    slot.as_ref().context("model not loaded")
 }
 
 /// Side of the face rectangle offered for a detected box, as a multiple of the box's longer
@@ -119,6 +101,32 @@ pub fn reconstruct(
             let detector = models.detector()?;
             stage("landmarks", 0.3)?;
             Ok(landmarks::reconstruct(face, detector, &landmarks::Options::default())?.mesh)
+        }
+        Method::Vrn => {
+            stage("load VRN", 0.0)?;
+            models.detector()?;
+            let device = crate::device::current()
+                .map_err(anyhow::Error::msg)?
+                .device
+                .clone();
+            lazy(&mut models.vrn, || Ok(VrnModel::embedded(&device)?))?;
+            stage("volume", 0.3)?;
+            let (Some(detector), Some(net)) = (&models.detector, &models.vrn) else {
+                anyhow::bail!("the VRN networks are not loaded");
+            };
+            Ok(net
+                .reconstruct(face, detector, &vrn::Options::default())?
+                .mesh)
+        }
+        Method::Pix2pix => {
+            stage("load pix2pix", 0.0)?;
+            models.detector()?;
+            lazy(&mut models.pix2pix, || Ok(Pix2pixModel::embedded()?))?;
+            stage("depth", 0.3)?;
+            let (Some(detector), Some(net)) = (&models.detector, &models.pix2pix) else {
+                anyhow::bail!("the pix2pix networks are not loaded");
+            };
+            Ok(pix2pix::reconstruct(face, detector, net, &pix2pix::Options::default())?.mesh)
         }
     }
 }

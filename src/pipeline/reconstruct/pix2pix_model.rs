@@ -237,7 +237,26 @@ pub struct Pix2pixModel {
     device: Device,
 }
 
+/// The committed generator, embedded so the app needs no files at run time.
+pub const WEIGHTS: &[u8] = include_bytes!("../../../weights/pix2pix.safetensors");
+
 impl Pix2pixModel {
+    /// The committed generator ([`WEIGHTS`]) on the CPU.
+    ///
+    /// # Errors
+    /// [`Pix2pixError::Weights`] if the embedded file does not fit the network (a build problem).
+    pub fn embedded() -> Result<Self, Pix2pixError> {
+        let device = Device::Cpu;
+        let bad = |source| Pix2pixError::Weights {
+            path: "weights/pix2pix.safetensors (embedded)".into(),
+            source,
+        };
+        let vb = VarBuilder::from_buffered_safetensors(WEIGHTS.to_vec(), DType::F32, &device)
+            .map_err(bad)?;
+        let net = UNet::new(UNetConfig::depth64(), vb).map_err(bad)?;
+        Ok(Self { net, device })
+    }
+
     /// Loads `weights` (a safetensors file of [`UNetConfig::depth64`] with no prefix).
     ///
     /// # Errors
