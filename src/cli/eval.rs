@@ -116,7 +116,7 @@ pub struct ReconArgs {
     #[arg(long, value_enum, default_value_t = Method::Vrn)]
     pub method: Method,
     /// Folder of test shards (`visage synth --seed 1000000 --size 128`).
-    #[arg(long, default_value = "/work/data/synth/test128")]
+    #[arg(long, default_value = "data/synth/test128")]
     pub data: PathBuf,
     /// Test samples used (the first ones).
     #[arg(long, default_value_t = 200)]

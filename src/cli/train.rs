@@ -36,10 +36,10 @@ pub enum Model {
 #[derive(Debug, clap::Args)]
 pub struct VrnArgs {
     /// Folder of training shards (`visage synth --size 128`).
-    #[arg(long, default_value = "/work/data/synth/train128")]
+    #[arg(long, default_value = "data/synth/train128")]
     pub train: PathBuf,
     /// Folder of validation shards, never trained on.
-    #[arg(long, default_value = "/work/data/synth/val128")]
+    #[arg(long, default_value = "data/synth/val128")]
     pub val: PathBuf,
     /// Validation samples used (the first ones of the folder).
     #[arg(long, default_value_t = 64)]

@@ -7,14 +7,11 @@
 //! - [`recon`]: reconstruction NME on the synthetic test split, per face width and upscaler
 //!   (crop reconstructors such as VRN), with [`align`]'s closest points, rigid fit and ICP.
 //! - [`pix2pix`]: the pix2pix method on the test shards, with [`depth`] (depth MAE on the face
-//!   mask, Galteri et al. 2019) and [`nme`] (trimmed-ICP nearest-surface error, using
-//!   [`eigen`]). The two NME implementations are to be unified into one (open work).
+//!   mask, Galteri et al. 2019) and the same NME as [`recon`].
 
 pub mod align;
 pub mod depth;
-pub mod eigen;
 pub mod faces;
-pub mod nme;
 pub mod pix2pix;
 pub mod recon;
 pub mod sr;

@@ -9,10 +9,11 @@
 //!   sample's outer interocular distance (3D, landmarks 36-45);
 //! - NME: the mesh the pipeline builds (masked grid, long edges cut, 5 Taubin pairs), shifted to
 //!   the true mean depth, rigidly aligned to the ground-truth face-area vertices by trimmed ICP;
-//!   mean vertex-to-surface distance / interocular distance ([`super::nme`]).
+//!   mean vertex-to-surface distance / interocular distance ([`super::recon::nme`], the same
+//!   measure as every other method's).
 
 use super::depth::centred_mae;
-use super::nme::{interocular, nme};
+use super::recon::{interocular, nme};
 use crate::pipeline::reconstruct::pix2pix::{Options, mesh_from_prediction};
 use crate::pipeline::reconstruct::pix2pix_model::{
     CROP_SIDE, NET_SIDE, Pix2pixModel, depth_unit, normalised_target,
@@ -165,7 +166,7 @@ pub fn evaluate(
                 p[2] += offset;
             }
             let gt: Vec<[f32; 3]> = t.mesh.iter().step_by(mesh_stride.max(1)).copied().collect();
-            if let Some(v) = nme(&gt, &mesh, t.iod) {
+            if let Some(v) = nme(&mesh, &gt, t.iod) {
                 nme_sum += v;
                 meshes += 1;
             } else {

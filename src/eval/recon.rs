@@ -126,9 +126,21 @@ pub fn face_width(landmarks: &[[f32; 2]]) -> f32 {
     (hi - lo).max(0.0)
 }
 
-/// NME of `pred` against the ground-truth vertices `gt` (see the module docs).
+/// Outer interocular distance: between 68-point landmarks 36 and 45 (3D); `None` for fewer
+/// than 46 landmarks.
 #[must_use]
-pub fn nme(pred: &Mesh, gt: &[[f32; 3]], interocular: f32) -> f32 {
+pub fn interocular(landmarks: &[[f32; 3]]) -> Option<f32> {
+    let (l, r) = (landmarks.get(36)?, landmarks.get(45)?);
+    Some(((l[0] - r[0]).powi(2) + (l[1] - r[1]).powi(2) + (l[2] - r[2]).powi(2)).sqrt())
+}
+
+/// NME of `pred` against the ground-truth vertices `gt` (see the module docs); `None` when
+/// `pred` has no surface to measure against.
+#[must_use]
+pub fn nme(pred: &Mesh, gt: &[[f32; 3]], interocular: f32) -> Option<f32> {
+    if pred.triangles.is_empty() || gt.is_empty() {
+        return None;
+    }
     let index = SurfaceIndex::new(pred, 4.0);
     // Every 5th vertex drives the alignment (the face-area vertices are dense); all are measured.
     let sparse: Vec<[f32; 3]> = gt.iter().step_by(5).copied().collect();
@@ -145,7 +157,7 @@ pub fn nme(pred: &Mesh, gt: &[[f32; 3]], interocular: f32) -> f32 {
         .sum();
     #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
     let mean = (total / gt.len().max(1) as f64) as f32;
-    mean / interocular.max(1e-6)
+    Some(mean / interocular.max(1e-6))
 }
 
 /// Where the method's 68 landmarks come from.
@@ -216,14 +228,16 @@ pub fn evaluate(
             Some(u) => at_face_width(&s.clean, face_width(&s.landmarks_2d), width as f32, u)?,
             None => s.clean.clone(),
         };
-        let (l, r) = (s.landmarks_3d[36], s.landmarks_3d[45]);
-        let iod = ((l[0] - r[0]).powi(2) + (l[1] - r[1]).powi(2) + (l[2] - r[2]).powi(2)).sqrt();
+        let iod = interocular(&s.landmarks_3d).unwrap_or(f32::NAN);
         let lms = match landmarks {
             LandmarkSource::Truth => Ok(s.landmarks_2d.clone()),
             LandmarkSource::FaceMesh(d) => facemesh_68(d, &crop),
         };
         match lms.and_then(|l| method.reconstruct_crop(&crop, &l)) {
-            Ok(mesh) => errors.push(nme(&mesh, &s.mesh, iod)),
+            Ok(mesh) => match nme(&mesh, &s.mesh, iod) {
+                Some(e) => errors.push(e),
+                None => failures += 1,
+            },
             Err(_) => failures += 1,
         }
     }
@@ -274,10 +288,11 @@ mod tests {
             [0.0, 0.5, 0.5],
             [1.0, 0.3, 0.6],
         ];
-        assert!(nme(&cube, &gt, 1.0) < 1e-5);
+        assert!(nme(&cube, &gt, 1.0).unwrap() < 1e-5);
+        assert_eq!(nme(&Mesh::default(), &gt, 1.0), None);
         // Points 0.1 outside the top face only: ICP may slide them back, never worse than 0.1.
         let off: Vec<[f32; 3]> = gt.iter().map(|p| [p[0], p[1], p[2] + 0.1]).collect();
-        let e = nme(&cube, &off, 2.0);
+        let e = nme(&cube, &off, 2.0).unwrap();
         assert!(e <= 0.05, "{e}");
     }
 
