@@ -218,7 +218,7 @@ fn comparison_shows_every_upscaler_and_switches() {
 }
 
 #[test]
-fn every_reconstruction_method_gives_a_mesh_or_says_it_is_missing() {
+fn every_reconstruction_method_gives_a_mesh() {
     let startup = Startup {
         photo: Some(fixture("grace_hopper.jpg")),
         ..Startup::default()
