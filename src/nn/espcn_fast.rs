@@ -1,10 +1,12 @@
-//! A faster CPU inference path for [`Espcn`]: each convolution is one explicit im2col in
-//! channels-last layout followed by one matrix product, so no layout copies happen between the
-//! layers; the pixel shuffle and the bicubic skip are fused into the final write.
+//! A faster CPU inference path for [`Espcn`]: each convolution is one im2col in channels-last
+//! layout (the front end's [`Im2ColNhwc`] kernel) followed by one matrix product, so no layout
+//! copies happen between the layers; the pixel shuffle and the bicubic skip are fused into the
+//! final write.
 //!
 //! Why: candle's CPU conv2d reached ~7 GFLOPS on ESPCN x4 at 32x32 (11 ms per face here), while
 //! its matmul runs several times faster. The result equals [`Espcn::upscale_image`] (tested).
 
+use super::cpu_kernels::Im2ColNhwc;
 use super::espcn::Espcn;
 use candle_core::{Device, Result, Tensor};
 use image::RgbImage;
@@ -113,33 +115,20 @@ impl FastEspcn {
     }
 }
 
-/// Same-padded stride-1 convolution of a channels-last `[h, w, cin]` map.
+/// Same-padded stride-1 convolution of a channels-last `[h, w, cin]` map: the front end's
+/// im2col kernel ([`Im2ColNhwc`]) and one matrix product.
 fn conv_hwc(x: &[f32], h: usize, w: usize, l: &Layer) -> Result<Vec<f32>> {
-    let (k, cin) = (l.k, l.cin);
-    let pad = k / 2;
-    let cols = k * k * cin;
-    let mut patches = vec![0.0f32; h * w * cols];
-    for y in 0..h {
-        for xx in 0..w {
-            let row = &mut patches[(y * w + xx) * cols..][..cols];
-            for dy in 0..k {
-                let sy = y + dy;
-                if sy < pad || sy - pad >= h {
-                    continue;
-                }
-                for dx in 0..k {
-                    let sx = xx + dx;
-                    if sx < pad || sx - pad >= w {
-                        continue;
-                    }
-                    let src = ((sy - pad) * w + (sx - pad)) * cin;
-                    row[(dy * k + dx) * cin..][..cin].copy_from_slice(&x[src..src + cin]);
-                }
-            }
-        }
-    }
-    let p = Tensor::from_vec(patches, (h * w, cols), &Device::Cpu)?;
-    let mut y = p.matmul(&l.weight)?.flatten_all()?.to_vec1::<f32>()?;
+    let pad = l.k / 2;
+    let im2col = Im2ColNhwc {
+        k: l.k,
+        stride: 1,
+        pad_top: pad,
+        pad_left: pad,
+        out: (h, w),
+    };
+    let patches =
+        Tensor::from_slice(x, (1, h, w, l.cin), &Device::Cpu)?.apply_op1_no_bwd(&im2col)?;
+    let mut y = patches.matmul(&l.weight)?.flatten_all()?.to_vec1::<f32>()?;
     for px in y.chunks_exact_mut(l.cout) {
         for (v, b) in px.iter_mut().zip(&l.bias) {
             *v += b;
