@@ -130,6 +130,10 @@ pub struct ReconArgs {
     /// Give the method the ground-truth landmarks instead of FaceMesh's on the crop.
     #[arg(long)]
     pub truth_landmarks: bool,
+    /// pix2pix only: use the ground-truth depth and mask instead of the network's (the floor the
+    /// depth-map representation and its meshing leave for any network).
+    #[arg(long)]
+    pub oracle_depth: bool,
     /// Upscalers for the enlarged widths (default: all).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub upscalers: Vec<Upscaler>,
@@ -212,19 +216,33 @@ fn recon_pix2pix(a: &ReconArgs) -> anyhow::Result<()> {
         a.count,
         &standard_conditions(),
         8,
+        a.oracle_depth,
     )?;
     println!(
-        "method pix2pix ({}), {:.0} s",
+        "method pix2pix ({}){}, {:.0} s",
         weights.display(),
+        if a.oracle_depth {
+            " with the ground-truth depth and mask (oracle)"
+        } else {
+            ""
+        },
         start.elapsed().as_secs_f64()
     );
-    println!("| input | upscaler | samples | depth MAE px | depth MAE / IOD | NME | empty |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| input | upscaler | samples | depth MAE px | depth MAE / IOD | NME | NME visible | empty |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     for r in &rows {
         let up = r.condition.upscaler.map_or("-", |u| u.name());
         println!(
-            "| {} px | {up} | {} | {:.3} | {:.4} | {:.4} | {} |",
-            r.condition.width, r.samples, r.depth_mae_px, r.depth_mae_iod, r.nme, r.empty_meshes
+            "| {} px | {up} | {} | {:.3} | {:.4} | {:.4} | {:.4} | {} |",
+            r.condition.width,
+            r.samples,
+            r.depth_mae_px,
+            r.depth_mae_iod,
+            r.nme,
+            r.nme_visible,
+            r.empty_meshes
         );
     }
     Ok(())

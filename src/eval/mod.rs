@@ -4,6 +4,7 @@
 //! - [`faces`]: the held-out face sets (synthetic test split, real fixture portraits).
 //! - [`sr`]: super-resolution PSNR/SSIM per upscaler and scale.
 //! - [`stats`]: mean and spread.
+//! - [`visible`]: the ground-truth vertices a single view sees (the "visible NME").
 //! - [`recon`]: reconstruction NME on the synthetic test split, per face width and upscaler
 //!   (crop reconstructors such as VRN), with [`align`]'s closest points, rigid fit and ICP.
 //! - [`pix2pix`]: the pix2pix method on the test shards, with [`depth`] (depth MAE on the face
@@ -16,3 +17,4 @@ pub mod pix2pix;
 pub mod recon;
 pub mod sr;
 pub mod stats;
+pub mod visible;

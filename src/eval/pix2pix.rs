@@ -14,9 +14,10 @@
 
 use super::depth::centred_mae;
 use super::recon::{interocular, nme};
+use super::visible::visible_vertices;
 use crate::pipeline::reconstruct::pix2pix::{Options, mesh_from_prediction};
 use crate::pipeline::reconstruct::pix2pix_model::{
-    CROP_SIDE, NET_SIDE, Pix2pixModel, depth_unit, normalised_target,
+    CROP_SIDE, DepthPrediction, NET_SIDE, Pix2pixModel, depth_unit, normalised_target,
 };
 use crate::pipeline::upscale::{Upscaler, upscale};
 use crate::synth::Shard;
@@ -65,6 +66,8 @@ pub struct ConditionResult {
     pub depth_mae_iod: f32,
     /// Mesh NME (/ interocular distance).
     pub nme: f32,
+    /// Mesh NME over the visible ground-truth vertices ([`super::visible`]).
+    pub nme_visible: f32,
     /// Samples whose prediction gave no mesh (excluded from the NME).
     pub empty_meshes: usize,
 }
@@ -75,6 +78,7 @@ struct Truth {
     depth: Vec<f32>,
     mask: Vec<u8>,
     mesh: Vec<[f32; 3]>,
+    visible: Vec<[f32; 3]>,
     iod: f32,
 }
 
@@ -100,11 +104,14 @@ fn load_truths(dirs: &[PathBuf], count: usize) -> anyhow::Result<Vec<Truth>> {
                     .chunks_exact(3)
                     .map(|c| [c[0], c[1], c[2]])
                     .collect();
+                let (depth, mask) = (shard.f32s("depth", i)?, shard.u8s("mask", i)?);
+                let visible = visible_vertices(&mesh, &depth, &mask, shard.info.size);
                 out.push(Truth {
                     clean,
-                    depth: shard.f32s("depth", i)?,
-                    mask: shard.u8s("mask", i)?,
+                    depth,
+                    mask,
                     mesh,
+                    visible,
                     iod: interocular(&lm).unwrap_or(f32::NAN),
                 });
             }
@@ -125,7 +132,9 @@ fn degrade(clean: &RgbImage, c: Condition) -> anyhow::Result<RgbImage> {
 }
 
 /// Evaluates `model` on up to `count` samples of the shards in `dirs` under each condition.
-/// `mesh_stride` keeps every n-th ground-truth vertex for the NME (speed).
+/// `mesh_stride` keeps every n-th ground-truth vertex for the NME (speed). With `oracle`, the
+/// network's depth and mask are replaced by the ground truth at the network's grid: the floor
+/// that the depth-map representation and the meshing leave for any network.
 ///
 /// # Errors
 /// Unreadable shards or network failures.
@@ -135,6 +144,7 @@ pub fn evaluate(
     count: usize,
     conditions: &[Condition],
     mesh_stride: usize,
+    oracle: bool,
 ) -> anyhow::Result<Vec<ConditionResult>> {
     let truths = load_truths(dirs, count)?;
     anyhow::ensure!(!truths.is_empty(), "no test samples");
@@ -144,11 +154,19 @@ pub fn evaluate(
     let mut results = Vec::new();
     for &condition in conditions {
         let (mut mae, mut mae_iod, mut nme_sum, mut meshes, mut empty) = (0.0, 0.0, 0.0, 0, 0);
+        let mut visible_sum = 0.0;
         for t in &truths {
             let input = degrade(&t.clean, condition)?;
-            let pred = model.predict(&input)?;
             let (z, m) = normalised_target(&t.depth, &t.mask, crop, NET_SIDE);
             let mask: Vec<bool> = m.iter().map(|&v| v > 0.0).collect();
+            let pred = if oracle {
+                DepthPrediction {
+                    depth: z.clone(),
+                    mask: mask.clone(),
+                }
+            } else {
+                model.predict(&input)?
+            };
             let blurred = pred.smoothed(options.depth_blur);
             let e = centred_mae(&blurred.depth, &z, &mask).unwrap_or(0.0) * unit;
             mae += e;
@@ -169,17 +187,25 @@ pub fn evaluate(
             if let Some(v) = nme(&mesh, &gt, t.iod) {
                 nme_sum += v;
                 meshes += 1;
+                let gt: Vec<[f32; 3]> = t
+                    .visible
+                    .iter()
+                    .step_by(mesh_stride.max(1))
+                    .copied()
+                    .collect();
+                visible_sum += nme(&mesh, &gt, t.iod).unwrap_or(v);
             } else {
                 empty += 1;
             }
         }
         let n = truths.len() as f32;
         eprintln!(
-            "{}/{}: MAE {:.3} px, NME {:.4}",
+            "{}/{}: MAE {:.3} px, NME {:.4}, visible NME {:.4}",
             condition.width,
             condition.upscaler.map_or("-", Upscaler::name),
             mae / n,
-            nme_sum / meshes.max(1) as f32
+            nme_sum / meshes.max(1) as f32,
+            visible_sum / meshes.max(1) as f32
         );
         results.push(ConditionResult {
             condition,
@@ -187,6 +213,7 @@ pub fn evaluate(
             depth_mae_px: mae / n,
             depth_mae_iod: mae_iod / n,
             nme: nme_sum / meshes.max(1) as f32,
+            nme_visible: visible_sum / meshes.max(1) as f32,
             empty_meshes: empty,
         });
     }

@@ -14,6 +14,7 @@
 //! Methods plug in through [`CropReconstructor`].
 
 use super::align::{SurfaceIndex, icp};
+use super::visible::visible_vertices;
 use crate::pipeline::detect::landmarks68::to_68;
 use crate::pipeline::detect::{Detector, Roi};
 use crate::pipeline::mesh::Mesh;
@@ -53,6 +54,8 @@ pub struct TestSample {
     pub landmarks_3d: Vec<[f32; 3]>,
     /// Ground-truth face-area vertices, crop frame.
     pub mesh: Vec<[f32; 3]>,
+    /// The subset of `mesh` on the visible surface ([`super::visible`]).
+    pub visible: Vec<[f32; 3]>,
 }
 
 /// The first `count` samples of the shards in `dir` (sorted by file name).
@@ -78,13 +81,21 @@ pub fn load_test(dir: &Path, count: usize) -> anyhow::Result<Vec<TestSample>> {
             let id = i64::from_le_bytes(id_bytes.try_into().unwrap_or([0; 8]));
             let pairs = |v: Vec<f32>| v.chunks_exact(2).map(|c| [c[0], c[1]]).collect();
             let triples = |v: Vec<f32>| v.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
+            let mesh: Vec<[f32; 3]> = triples(shard.f32s("mesh", i)?);
+            let visible = visible_vertices(
+                &mesh,
+                &shard.f32s("depth", i)?,
+                &shard.u8s("mask", i)?,
+                shard.info.size,
+            );
             out.push(TestSample {
                 id,
                 clean: RgbImage::from_raw(side, side, shard.u8s("clean", i)?)
                     .context("sample of the wrong size")?,
                 landmarks_2d: pairs(shard.f32s("landmarks_2d", i)?),
                 landmarks_3d: triples(shard.f32s("landmarks_3d", i)?),
-                mesh: triples(shard.f32s("mesh", i)?),
+                mesh,
+                visible,
             });
         }
     }
@@ -203,6 +214,8 @@ pub struct Row {
     pub mean: f32,
     /// Median NME.
     pub median: f32,
+    /// Mean NME over the visible ground-truth vertices only ([`super::visible`]).
+    pub visible_mean: f32,
     /// Samples evaluated.
     pub count: usize,
     /// Samples where the method produced no mesh (not in the mean).
@@ -221,6 +234,7 @@ pub fn evaluate(
     landmarks: LandmarkSource,
 ) -> anyhow::Result<Row> {
     let mut errors = Vec::new();
+    let mut visible_errors = Vec::new();
     let mut failures = 0;
     for s in samples {
         #[allow(clippy::cast_precision_loss)]
@@ -235,7 +249,10 @@ pub fn evaluate(
         };
         match lms.and_then(|l| method.reconstruct_crop(&crop, &l)) {
             Ok(mesh) => match nme(&mesh, &s.mesh, iod) {
-                Some(e) => errors.push(e),
+                Some(e) => {
+                    errors.push(e);
+                    visible_errors.extend(nme(&mesh, &s.visible, iod));
+                }
                 None => failures += 1,
             },
             Err(_) => failures += 1,
@@ -249,6 +266,7 @@ pub fn evaluate(
         upscaler,
         mean,
         median: errors.get(errors.len() / 2).copied().unwrap_or(f32::NAN),
+        visible_mean: visible_errors.iter().sum::<f32>() / visible_errors.len().max(1) as f32,
         count: samples.len(),
         failures,
     })
@@ -258,16 +276,17 @@ pub fn evaluate(
 #[must_use]
 pub fn table(method: &str, rows: &[Row]) -> String {
     let mut s = String::from(
-        "| method | face width (px) | upscaler | NME mean | NME median | samples | failures |\n\
-         |---|---|---|---|---|---|---|\n",
+        "| method | face width (px) | upscaler | NME mean | NME median | NME visible | samples | failures |\n\
+         |---|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         s += &format!(
-            "| {method} | {} | {} | {:.4} | {:.4} | {} | {} |\n",
+            "| {method} | {} | {} | {:.4} | {:.4} | {:.4} | {} | {} |\n",
             r.width,
             r.upscaler.map_or("-", Upscaler::name),
             r.mean,
             r.median,
+            r.visible_mean,
             r.count,
             r.failures
         );
