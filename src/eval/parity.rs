@@ -76,7 +76,8 @@ impl Network {
 
     /// The network with its committed weights on `device`.
     fn load(self, device: &Device) -> candle_core::Result<Loaded> {
-        let vb = |bytes: &[u8]| VarBuilder::from_slice_safetensors(bytes, DType::F32, device);
+        let vb =
+            |bytes: &'static [u8]| VarBuilder::from_slice_safetensors(bytes, DType::F32, device);
         Ok(match self {
             Self::Blazeface => Loaded::Blazeface(BlazeFace::embedded(device)?),
             Self::Facemesh => Loaded::Facemesh(FaceMesh::embedded(device)?),
