@@ -3,7 +3,8 @@
 //!
 //! The default build has no CUDA code; `cargo build --release --features cuda` adds it (see
 //! README for the toolkit it needs). `auto` falls back to the CPU with a message when CUDA is
-//! compiled in but no device or driver is found; an explicit `cuda:N` that fails is an error.
+//! compiled in but no device or driver is found; an explicit `cuda:N` that fails is an error in
+//! the CLI, while the app falls back to the CPU and shows the error ([`select_or_cpu`]).
 
 use candle_core::Device;
 use std::fmt;
@@ -19,15 +20,19 @@ pub fn set_choice(choice: DeviceChoice) -> bool {
     CHOICE.set(choice).is_ok()
 }
 
+/// The process-wide choice: the one given to [`set_choice`], else `auto`.
+#[must_use]
+pub fn choice() -> DeviceChoice {
+    CHOICE.get().copied().unwrap_or_default()
+}
+
 /// The process-wide device, opened once from the [`set_choice`] choice (default `auto`).
 ///
 /// # Errors
 /// The message of a [`DeviceError`] for an explicit CUDA device that cannot be used.
 pub fn current() -> Result<&'static SelectedDevice, String> {
     SELECTED
-        .get_or_init(|| {
-            select(CHOICE.get().copied().unwrap_or_default()).map_err(|e| e.to_string())
-        })
+        .get_or_init(|| select(choice()).map_err(|e| e.to_string()))
         .as_ref()
         .map_err(Clone::clone)
 }
@@ -141,6 +146,22 @@ pub fn select(choice: DeviceChoice) -> Result<SelectedDevice, DeviceError> {
     }
 }
 
+/// Like [`select`], but an explicit CUDA device that cannot be used falls back to the CPU as
+/// well (the app's behaviour); the error comes back beside the CPU for the caller to show.
+#[must_use]
+pub fn select_or_cpu(choice: DeviceChoice) -> (SelectedDevice, Option<DeviceError>) {
+    match select(choice) {
+        Ok(selected) => (selected, None),
+        Err(e) => (
+            SelectedDevice {
+                device: Device::Cpu,
+                description: format!("CPU ({e})"),
+            },
+            Some(e),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,5 +189,13 @@ mod tests {
     fn explicit_cuda_without_the_feature_is_a_clear_error() {
         let err = select(DeviceChoice::Cuda(0)).unwrap_err().to_string();
         assert!(err.contains("--features cuda"), "{err}");
+        let (fallback, err) = select_or_cpu(DeviceChoice::Cuda(1));
+        assert!(fallback.device.is_cpu());
+        assert!(
+            fallback.description.contains("cuda:1"),
+            "{}",
+            fallback.description
+        );
+        assert!(err.is_some());
     }
 }

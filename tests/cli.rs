@@ -182,3 +182,34 @@ fn help_describes_every_subcommand() {
         assert!(stdout.contains(sub), "{stdout}");
     }
 }
+
+#[test]
+fn parity_of_the_cpu_with_itself_is_exact() {
+    let (ok, stdout, stderr) = visage(&["parity", "--device", "cpu", "--repeats", "1"]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("device: CPU (requested)"), "{stderr}");
+    for network in [
+        "blazeface",
+        "facemesh",
+        "espcn-x2",
+        "espcn-x4",
+        "vrn",
+        "pix2pix",
+    ] {
+        let row = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("| {network} |")))
+            .unwrap_or_else(|| panic!("no row for {network}: {stdout}"));
+        // Third cell: the largest difference, exactly zero.
+        assert_eq!(row.split('|').nth(3).unwrap().trim(), "0.000e0", "{row}");
+    }
+}
+
+#[cfg(not(feature = "cuda"))]
+#[test]
+fn explicit_cuda_without_the_feature_is_one_clear_line() {
+    let (ok, _, stderr) = visage(&["parity", "--device", "cuda:0", "--repeats", "1"]);
+    assert!(!ok);
+    assert!(stderr.contains("--features cuda"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}

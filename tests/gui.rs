@@ -9,6 +9,7 @@ use egui_kittest::kittest::Queryable;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use visage::app::{Command, Startup, Tab, VisageApp};
+use visage::device::DeviceChoice;
 use visage::pipeline::export::{MeshFormat, save};
 use visage::pipeline::import;
 use visage::pipeline::mesh::Mesh;
@@ -314,4 +315,31 @@ fn bad_photo_is_a_message_and_the_app_keeps_running() {
     wait_for(&mut h, "the good photo", |a| {
         a.session.photo.is_some() && a.is_idle()
     });
+}
+
+#[test]
+fn device_is_shown_and_can_be_chosen() {
+    let mut h = harness(Startup::default());
+    wait_for(&mut h, "the device", |a| {
+        !a.session.device_label.is_empty() && a.is_idle()
+    });
+    h.get_by_label_contains("Networks on:");
+    let ctx = h.ctx.clone();
+    h.state_mut()
+        .execute(&ctx, Command::SetDevice(DeviceChoice::Cpu));
+    wait_for(&mut h, "the CPU", |a| {
+        a.session.device == DeviceChoice::Cpu && a.is_idle()
+    });
+    assert_eq!(h.state().session.device_label, "CPU (requested)");
+    h.get_by_label_contains("Networks on: CPU (requested)");
+    // A CUDA device that cannot be opened (no GPU, or no CUDA in this build): an error, and the
+    // networks stay usable on the CPU.
+    h.state_mut()
+        .execute(&ctx, Command::SetDevice(DeviceChoice::Cuda(7)));
+    wait_for(&mut h, "the fallback", |a| {
+        !a.session.errors.is_empty() && a.is_idle()
+    });
+    let errors = h.state().session.errors.join("\n");
+    assert!(errors.contains("cuda:7"), "{errors}");
+    assert!(h.state().session.device_label.starts_with("CPU ("));
 }

@@ -1,6 +1,7 @@
 //! Everything the panels can ask for. Panels return [`Command`]s; the app runs them in one place
 //! (`VisageApp::execute`), so no widget talks to the worker or the file system itself.
 
+use crate::device::DeviceChoice;
 use crate::worker::CropRect;
 use std::path::PathBuf;
 
@@ -47,4 +48,6 @@ pub enum Command {
     ResetCamera,
     /// Hide the error with this index.
     DismissError(usize),
+    /// Run the networks on this device from now on.
+    SetDevice(DeviceChoice),
 }

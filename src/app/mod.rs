@@ -117,6 +117,7 @@ impl VisageApp {
                 }
                 Ok(())
             }
+            Command::SetDevice(choice) => self.send(Job::SetDevice(choice)),
             Command::DismissError(i) => {
                 if i < self.session.errors.len() {
                     self.session.errors.remove(i);
@@ -213,6 +214,10 @@ impl VisageApp {
                 let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
                 s.status = format!("Saved {}", names.join(", "));
             }
+            Event::Device {
+                choice,
+                description,
+            } => (s.device, s.device_label) = (choice, description),
             Event::Error(message) => s.errors.push(message),
             Event::Cancelled => s.status = "Cancelled".into(),
             Event::Finished => {

@@ -2,6 +2,7 @@
 //! what the worker is doing. Never persisted; settings live in [`super::settings`].
 
 use super::compare_view::ComparisonTextures;
+use crate::device::DeviceChoice;
 use crate::pipeline::mesh::Mesh;
 use crate::pipeline::photo::Photo;
 use crate::worker::{CropRect, Faces};
@@ -36,4 +37,9 @@ pub struct Session {
     pub status: String,
     /// Errors to show until dismissed.
     pub errors: Vec<String>,
+    /// The device asked for (`--device` at start, then the side panel's choice).
+    pub device: DeviceChoice,
+    /// The device the networks run on, as the worker reported it ("CUDA device 0",
+    /// "CPU (this build has no CUDA support)"); empty until it reports.
+    pub device_label: String,
 }

@@ -1,10 +1,11 @@
 //! The side panel: open a photo or mesh, the photo with its face rectangle, "simulate low
-//! resolution", the upscaler and method choices, Run / Cancel, progress and saving.
+//! resolution", the upscaler, method and device choices, Run / Cancel, progress and saving.
 
 use super::Session;
 use super::command::{Command, Dialog};
 use super::photo_view::photo_view;
 use super::settings::{FACE_WIDTHS, Settings};
+use crate::device::DeviceChoice;
 use crate::pipeline::degrade::DegradeMethod;
 use crate::pipeline::export::MeshFormat;
 use crate::pipeline::upscale::Upscaler;
@@ -26,6 +27,7 @@ pub fn side_panel(ui: &mut Ui, settings: &mut Settings, session: &mut Session) -
     photo_section(ui, session, &mut commands);
     ui.separator();
     pipeline_section(ui, settings);
+    device_section(ui, session, &mut commands);
     ui.separator();
     run_section(ui, session, &mut commands);
     ui.separator();
@@ -108,6 +110,36 @@ fn pipeline_section(ui: &mut Ui, settings: &mut Settings) {
                 ui.selectable_value(&mut settings.method, m, m.name());
             }
         });
+}
+
+/// The device choice (auto, CPU, CUDA 0, and `--device`'s `cuda:N` when it named another) and
+/// the device in use as the worker reported it.
+fn device_section(ui: &mut Ui, session: &Session, commands: &mut Vec<Command>) {
+    let mut choices = vec![DeviceChoice::Auto, DeviceChoice::Cpu, DeviceChoice::Cuda(0)];
+    if !choices.contains(&session.device) {
+        choices.push(session.device);
+    }
+    let mut chosen = session.device;
+    egui::ComboBox::from_label("Device")
+        .selected_text(chosen.to_string())
+        .show_ui(ui, |ui| {
+            for c in choices {
+                ui.selectable_value(&mut chosen, c, c.to_string());
+            }
+        });
+    if chosen != session.device {
+        commands.push(Command::SetDevice(chosen));
+    }
+    let running = if session.device_label.is_empty() {
+        "…"
+    } else {
+        &session.device_label
+    };
+    ui.label(egui::RichText::new(format!("Networks on: {running}")).small())
+        .on_hover_text(
+            "BlazeFace, FaceMesh, VRN and pix2pix run here; the ESPCN upscaler always runs on \
+             the CPU.",
+        );
 }
 
 fn run_section(ui: &mut Ui, session: &Session, commands: &mut Vec<Command>) {

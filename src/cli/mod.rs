@@ -6,6 +6,7 @@ pub mod degrade;
 pub mod detect;
 pub mod eval;
 pub mod mesh_info;
+pub mod parity;
 pub mod reconstruct;
 pub mod render;
 pub mod synth;
@@ -54,6 +55,8 @@ pub enum Command {
     Reconstruct(reconstruct::Args),
     /// Render a mesh file to a PNG with the viewport's renderer (no window needed).
     Render(render::Args),
+    /// Run every network on the CPU and on `--device`: output difference and timing ratio.
+    Parity(parity::Args),
 }
 
 impl Command {
@@ -73,6 +76,7 @@ impl Command {
             Self::Detect(a) => detect::run(a),
             Self::Reconstruct(a) => reconstruct::run(a),
             Self::Render(a) => render::run(a),
+            Self::Parity(a) => parity::run(a),
         }
     }
 }

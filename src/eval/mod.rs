@@ -9,10 +9,13 @@
 //!   (crop reconstructors such as VRN), with [`align`]'s closest points, rigid fit and ICP.
 //! - [`pix2pix`]: the pix2pix method on the test shards, with [`depth`] (depth MAE on the face
 //!   mask, Galteri et al. 2019) and the same NME as [`recon`].
+//! - [`parity`]: every network on the CPU and on another device (CUDA): output difference and
+//!   time per pass.
 
 pub mod align;
 pub mod depth;
 pub mod faces;
+pub mod parity;
 pub mod pix2pix;
 pub mod recon;
 pub mod sr;

@@ -61,6 +61,15 @@ impl Reporter {
 pub(super) fn serve(jobs: &Receiver<Job>, reporter: &Reporter) {
     let mut models = Models::default();
     let _span = tracing::info_span!("visage-worker").entered();
+    let choice = crate::device::choice();
+    let (description, error) = models.set_device(choice);
+    reporter.send(Event::Device {
+        choice,
+        description,
+    });
+    if let Some(e) = error {
+        reporter.send(Event::Error(format!("device: {e}")));
+    }
     for job in jobs {
         reporter.cancel.store(false, Ordering::SeqCst);
         let name = job.name();
@@ -141,6 +150,16 @@ fn run(job: Job, models: &mut Models, r: &Reporter) -> anyhow::Result<()> {
             r.stage("write", 0.0)?;
             save_image(&image, &path)?;
             r.send(Event::Saved(vec![path]));
+        }
+        Job::SetDevice(choice) => {
+            let (description, error) = models.set_device(choice);
+            r.send(Event::Device {
+                choice,
+                description,
+            });
+            if let Some(e) = error {
+                return Err(e.into());
+            }
         }
     }
     Ok(())

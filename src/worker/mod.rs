@@ -12,6 +12,7 @@ pub mod reconstruct;
 
 pub use reconstruct::Method;
 
+use crate::device::DeviceChoice;
 use crate::pipeline::degrade::DegradeMethod;
 use crate::pipeline::export::MeshFormat;
 use crate::pipeline::mesh::Mesh;
@@ -106,6 +107,9 @@ pub enum Job {
         /// Target file.
         path: PathBuf,
     },
+    /// Run the networks on this device from now on (they reload on next use); a CUDA device
+    /// that cannot be used falls back to the CPU with an error.
+    SetDevice(DeviceChoice),
 }
 
 impl Job {
@@ -120,6 +124,7 @@ impl Job {
             Self::SaveMesh { .. } => "save mesh",
             Self::SaveComparison { .. } => "save comparison",
             Self::SaveImage { .. } => "save image",
+            Self::SetDevice(_) => "set device",
         }
     }
 }
@@ -183,6 +188,14 @@ pub enum Event {
     Comparison(Arc<UpscalerComparison>),
     /// Files were written.
     Saved(Vec<PathBuf>),
+    /// The networks run on a new device: sent when the worker starts (the process-wide
+    /// choice) and after [`Job::SetDevice`].
+    Device {
+        /// What was asked for.
+        choice: DeviceChoice,
+        /// The device in use, for the user ("CUDA device 0", "CPU (requested)").
+        description: String,
+    },
     /// The job failed; the message is for the user.
     Error(String),
     /// The job stopped because it was cancelled.

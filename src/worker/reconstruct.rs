@@ -2,10 +2,12 @@
 //! is one [`Method`] variant and one arm in [`reconstruct`]; heavy models go in [`Models`], loaded
 //! on first use inside the worker thread (so loading shows progress and never blocks the UI).
 //!
-//! Faces are found by the BlazeFace + FaceMesh front end ([`crate::pipeline::detect`]), loaded
-//! on first use on the process-wide device ([`crate::device::current`]).
+//! Faces are found by the BlazeFace + FaceMesh front end ([`crate::pipeline::detect`]). The
+//! networks are loaded on first use on the device the app chose ([`Models::set_device`]; the
+//! process-wide [`crate::device::current`] until then); ESPCN always runs on the CPU.
 
 use super::{CropRect, Faces};
+use crate::device::{DeviceChoice, DeviceError, SelectedDevice};
 use crate::pipeline::detect::Detector;
 use crate::pipeline::mesh::Mesh;
 use crate::pipeline::photo::Photo;
@@ -17,24 +19,50 @@ use image::RgbImage;
 
 pub use crate::pipeline::reconstruct::Method;
 
-/// The networks the worker has loaded so far (each on first use).
+/// The networks the worker has loaded so far (each on first use) and the device they run on.
 #[derive(Debug, Default)]
 pub struct Models {
+    device: Option<SelectedDevice>,
     detector: Option<Detector>,
     vrn: Option<VrnModel>,
     pix2pix: Option<Pix2pixModel>,
 }
 
 impl Models {
+    /// Opens `choice` for the networks loaded from now on and drops those already loaded. A
+    /// CUDA device that cannot be used falls back to the CPU; its error comes back beside the
+    /// description of the device now in use.
+    pub fn set_device(&mut self, choice: DeviceChoice) -> (String, Option<DeviceError>) {
+        let (selected, error) = crate::device::select_or_cpu(choice);
+        let description = selected.description.clone();
+        *self = Self {
+            device: Some(selected),
+            ..Self::default()
+        };
+        (description, error)
+    }
+
+    /// The device networks are loaded on.
+    ///
+    /// # Errors
+    /// No device was set and the process-wide one cannot be opened.
+    fn device(&mut self) -> anyhow::Result<candle_core::Device> {
+        if let Some(selected) = &self.device {
+            return Ok(selected.device.clone());
+        }
+        let selected = crate::device::current().map_err(anyhow::Error::msg)?;
+        self.device = Some(selected.clone());
+        Ok(selected.device.clone())
+    }
+
     /// The face front end, loaded on first use.
     ///
     /// # Errors
     /// The device cannot be opened or the embedded weights do not load.
     pub fn detector(&mut self) -> anyhow::Result<&Detector> {
         if self.detector.is_none() {
-            let device = crate::device::current().map_err(anyhow::Error::msg)?;
-            self.detector =
-                Some(Detector::new(&device.device).context("loading the face networks")?);
+            let device = self.device()?;
+            self.detector = Some(Detector::new(&device).context("loading the face networks")?);
         }
         self.detector
             .as_ref()
@@ -105,10 +133,7 @@ pub fn reconstruct(
         Method::Vrn => {
             stage("load VRN", 0.0)?;
             models.detector()?;
-            let device = crate::device::current()
-                .map_err(anyhow::Error::msg)?
-                .device
-                .clone();
+            let device = models.device()?;
             lazy(&mut models.vrn, || Ok(VrnModel::embedded(&device)?))?;
             stage("volume", 0.3)?;
             let (Some(detector), Some(net)) = (&models.detector, &models.vrn) else {
@@ -121,7 +146,10 @@ pub fn reconstruct(
         Method::Pix2pix => {
             stage("load pix2pix", 0.0)?;
             models.detector()?;
-            lazy(&mut models.pix2pix, || Ok(Pix2pixModel::embedded()?))?;
+            let device = models.device()?;
+            lazy(&mut models.pix2pix, || {
+                Ok(Pix2pixModel::embedded_on(&device)?)
+            })?;
             stage("depth", 0.3)?;
             let (Some(detector), Some(net)) = (&models.detector, &models.pix2pix) else {
                 anyhow::bail!("the pix2pix networks are not loaded");

@@ -246,15 +246,24 @@ impl Pix2pixModel {
     /// # Errors
     /// [`Pix2pixError::Weights`] if the embedded file does not fit the network (a build problem).
     pub fn embedded() -> Result<Self, Pix2pixError> {
-        let device = Device::Cpu;
+        Self::embedded_on(&Device::Cpu)
+    }
+
+    /// The committed generator on `device`.
+    ///
+    /// # Errors
+    /// As [`Pix2pixModel::embedded`], or the device's error.
+    pub fn embedded_on(device: &Device) -> Result<Self, Pix2pixError> {
         let bad = |source| Pix2pixError::Weights {
             path: "weights/pix2pix.safetensors (embedded)".into(),
             source,
         };
-        let vb = VarBuilder::from_buffered_safetensors(WEIGHTS.to_vec(), DType::F32, &device)
-            .map_err(bad)?;
+        let vb = VarBuilder::from_slice_safetensors(WEIGHTS, DType::F32, device).map_err(bad)?;
         let net = UNet::new(UNetConfig::depth64(), vb).map_err(bad)?;
-        Ok(Self { net, device })
+        Ok(Self {
+            net,
+            device: device.clone(),
+        })
     }
 
     /// Loads `weights` (a safetensors file of [`UNetConfig::depth64`] with no prefix).
