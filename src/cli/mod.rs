@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand, each with its clap `Args` and a `run` function.
 //! `visage` without a subcommand opens the desktop app.
 
+pub mod bench;
 pub mod compare;
 pub mod degrade;
 pub mod detect;
@@ -54,6 +55,8 @@ pub enum Command {
     Reconstruct(reconstruct::Args),
     /// Render a mesh file to a PNG with the viewport's renderer (no window needed).
     Render(render::Args),
+    /// Per-stage latency of every method on a photo (median over repeated runs).
+    Bench(bench::Args),
 }
 
 impl Command {
@@ -73,6 +76,7 @@ impl Command {
             Self::Detect(a) => detect::run(a),
             Self::Reconstruct(a) => reconstruct::run(a),
             Self::Render(a) => render::run(a),
+            Self::Bench(a) => bench::run(a),
         }
     }
 }
