@@ -227,7 +227,7 @@ pub fn nme(pred: &Mesh, gt: &[[f32; 3]], interocular: f32) -> Option<f32> {
     if pred.triangles.is_empty() || gt.is_empty() {
         return None;
     }
-    let index = SurfaceIndex::new(pred, 4.0);
+    let index = SurfaceIndex::new(pred);
     // Every 5th vertex drives the alignment (the face-area vertices are dense); all are measured.
     let sparse: Vec<[f32; 3]> = gt.iter().step_by(5).copied().collect();
     let xf = icp(&sparse, &index, 10, 0.9);
@@ -466,7 +466,10 @@ fn score_one(
     let t = Instant::now();
     let iod = interocular(&s.landmarks_3d).unwrap_or(f32::NAN);
     let e = nme(&out.mesh, &s.mesh, iod);
-    clock.add("NME (ICP + distances)", t.elapsed().as_secs_f64());
+    clock.add(
+        &format!("{method}: NME (ICP + distances)"),
+        t.elapsed().as_secs_f64(),
+    );
     (e, out.depth_mae_px)
 }
 
