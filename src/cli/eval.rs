@@ -196,7 +196,8 @@ pub struct ReportArgs {
     /// data/synth/test128, or the procedural head with `--quick`.
     #[arg(long)]
     pub test: Option<PathBuf>,
-    /// Test samples used (the first ones); default 100, or 3 with `--quick`.
+    /// Test samples used (the first ones); default 60 (the full run then fits in 20 minutes on
+    /// a busy 2-core CPU), or 3 with `--quick`.
     #[arg(long)]
     pub count: Option<usize>,
     /// Face widths in pixels (128 = the crop as rendered).
@@ -221,7 +222,7 @@ fn report(a: &ReportArgs) -> anyhow::Result<()> {
     let options = ReportOptions {
         out: a.out.clone(),
         source,
-        count: a.count.unwrap_or(if a.quick { 3 } else { 100 }),
+        count: a.count.unwrap_or(if a.quick { 3 } else { 60 }),
         widths: a.widths.clone(),
         fixtures: a.fixtures.clone(),
         bench_repeats: if a.quick { 1 } else { 10 },
