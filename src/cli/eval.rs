@@ -3,14 +3,14 @@
 //! [`crate::eval::recon`]).
 
 use crate::eval::faces::{NamedFace, real_fixture_faces, synthetic_test_faces};
-use crate::eval::recon::{CropReconstructor, LandmarkSource, Row, load_test, table};
+use crate::eval::methods::crop_reconstructor;
+use crate::eval::recon::{Condition, LandmarkSource, StageClock, load_test, rows, table};
 use crate::eval::sr::{aggregate_table, bench_upscale, evaluate, per_image_table};
 use crate::pipeline::detect::Detector;
-use crate::pipeline::reconstruct::{Method, vrn::VrnModel};
+use crate::pipeline::reconstruct::Method;
 use crate::pipeline::upscale::Upscaler;
 use anyhow::Context;
 use std::path::PathBuf;
-use std::time::Instant;
 
 /// Arguments of `visage eval`.
 #[derive(Debug, clap::Args)]
@@ -27,6 +27,9 @@ pub enum Target {
     Sr(SrArgs),
     /// Reconstruction NME on the synthetic test split per face width and upscaler.
     Recon(ReconArgs),
+    /// Everything: super-resolution, every method x upscaler x face width, plots and
+    /// per-stage timings, written as a Markdown report with PNG plots.
+    Report(ReportArgs),
 }
 
 /// Arguments of `visage eval sr`.
@@ -57,6 +60,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     match &args.target {
         Target::Sr(a) => run_sr(a),
         Target::Recon(a) => recon(a),
+        Target::Report(a) => report(a),
     }
 }
 
@@ -112,7 +116,7 @@ fn run_sr(a: &SrArgs) -> anyhow::Result<()> {
 /// Arguments of `visage eval recon`.
 #[derive(Debug, clap::Args)]
 pub struct ReconArgs {
-    /// Method to evaluate (methods that work on a face crop: `vrn`, `pix2pix`).
+    /// Method to evaluate.
     #[arg(long, value_enum, default_value_t = Method::Vrn)]
     pub method: Method,
     /// Folder of test shards (`visage synth --seed 1000000 --size 128`).
@@ -121,35 +125,34 @@ pub struct ReconArgs {
     /// Test samples used (the first ones).
     #[arg(long, default_value_t = 200)]
     pub count: usize,
-    /// Face widths in pixels; a width at least the rendered face width uses the clean crop.
+    /// Face widths in pixels; a width of 128 or more uses the crop as rendered.
     #[arg(long, value_delimiter = ',', default_value = "128,64,32")]
     pub widths: Vec<u32>,
-    /// VRN weights file to evaluate instead of the committed ones (e.g. a checkpoint).
+    /// Weights file to evaluate instead of the committed ones (e.g. a checkpoint).
     #[arg(long)]
     pub weights: Option<PathBuf>,
     /// Give the method the ground-truth landmarks instead of FaceMesh's on the crop.
     #[arg(long)]
     pub truth_landmarks: bool,
-    /// pix2pix only: use the ground-truth depth and mask instead of the network's (the floor the
-    /// depth-map representation and its meshing leave for any network).
-    #[arg(long)]
-    pub oracle_depth: bool,
     /// Upscalers for the enlarged widths (default: all).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub upscalers: Vec<Upscaler>,
+    /// pix2pix only: mesh the ground-truth depth and mask instead of the network's (the floor
+    /// that the depth-map representation and its meshing leave for any network).
+    #[arg(long)]
+    pub oracle_depth: bool,
 }
 
 fn recon(a: &ReconArgs) -> anyhow::Result<()> {
-    let method: Box<dyn CropReconstructor> = match a.method {
-        Method::Vrn => Box::new(match &a.weights {
-            Some(p) => VrnModel::from_file(p, &super::device()?)?,
-            None => VrnModel::embedded(&super::device()?)?,
-        }),
-        Method::Pix2pix => return recon_pix2pix(a),
-        Method::Landmarks => anyhow::bail!(
-            "the landmarks method works on photos, not on crops with given landmarks; \
-             no crop evaluation for it yet"
-        ),
+    let device = super::device()?;
+    let method: Box<dyn crate::eval::recon::CropReconstructor> = if a.oracle_depth {
+        anyhow::ensure!(
+            a.method == Method::Pix2pix,
+            "--oracle-depth applies to the pix2pix method only"
+        );
+        Box::new(crate::eval::methods::DepthOracle)
+    } else {
+        crop_reconstructor(a.method, &device, a.weights.as_deref())?
     };
     let samples = load_test(&a.data, a.count)
         .with_context(|| format!("{}: test shards", a.data.display()))?;
@@ -159,30 +162,21 @@ fn recon(a: &ReconArgs) -> anyhow::Result<()> {
     } else {
         a.upscalers.clone()
     };
-    let detector = Detector::new(&super::device()?)?;
+    let detector = Detector::new(&device)?;
     let source = if a.truth_landmarks {
         LandmarkSource::Truth
     } else {
         LandmarkSource::FaceMesh(&detector)
     };
-    let mut rows: Vec<Row> = Vec::new();
-    let t = Instant::now();
-    for &w in &a.widths {
-        let list: Vec<Option<Upscaler>> = if w >= 128 {
-            vec![None]
-        } else {
-            upscalers.iter().copied().map(Some).collect()
-        };
-        for u in list {
-            let row = crate::eval::recon::evaluate(method.as_ref(), &samples, w, u, source)?;
-            eprintln!(
-                "width {w} {u:?}: NME {:.4} ({:.0} s)",
-                row.mean,
-                t.elapsed().as_secs_f64()
-            );
-            rows.push(row);
-        }
-    }
+    let conditions = Condition::grid(&a.widths, &upscalers);
+    let mut clock = StageClock::default();
+    let scores = crate::eval::recon::evaluate(
+        &[(a.method, method)],
+        &samples,
+        &conditions,
+        source,
+        &mut clock,
+    )?;
     let ids = (samples.first().map(|s| s.id), samples.last().map(|s| s.id));
     println!(
         "{} test samples (ids {:?}..={:?}) from {}, {} landmarks\n",
@@ -196,54 +190,57 @@ fn recon(a: &ReconArgs) -> anyhow::Result<()> {
             "FaceMesh"
         }
     );
-    print!("{}", table(a.method.name(), &rows));
+    print!("{}", table(&rows(&scores, &[a.method], &conditions)));
     Ok(())
 }
 
-/// pix2pix has its own evaluation (depth MAE as well as NME; `eval::pix2pix`).
-fn recon_pix2pix(a: &ReconArgs) -> anyhow::Result<()> {
-    use crate::eval::pix2pix::{evaluate, standard_conditions};
-    use crate::pipeline::reconstruct::pix2pix_model::Pix2pixModel;
-    let weights = a
-        .weights
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("weights/pix2pix.safetensors"));
-    let model = Pix2pixModel::load(&weights)?;
-    let start = Instant::now();
-    let rows = evaluate(
-        &model,
-        std::slice::from_ref(&a.data),
-        a.count,
-        &standard_conditions(),
-        8,
-        a.oracle_depth,
-    )?;
-    println!(
-        "method pix2pix ({}){}, {:.0} s",
-        weights.display(),
-        if a.oracle_depth {
-            " with the ground-truth depth and mask (oracle)"
-        } else {
-            ""
-        },
-        start.elapsed().as_secs_f64()
-    );
-    println!(
-        "| input | upscaler | samples | depth MAE px | depth MAE / IOD | NME | NME visible | empty |"
-    );
-    println!("|---|---|---|---|---|---|---|---|");
-    for r in &rows {
-        let up = r.condition.upscaler.map_or("-", |u| u.name());
-        println!(
-            "| {} px | {up} | {} | {:.3} | {:.4} | {:.4} | {:.4} | {} |",
-            r.condition.width,
-            r.samples,
-            r.depth_mae_px,
-            r.depth_mae_iod,
-            r.nme,
-            r.nme_visible,
-            r.empty_meshes
-        );
-    }
+/// Arguments of `visage eval report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Small and fast (3 samples, 1 benchmark run): for the tests. Without `--test` it renders
+    /// its samples from the built-in procedural head, so it needs no data.
+    #[arg(long)]
+    pub quick: bool,
+    /// Output folder (report.md, report.json, PNG plots).
+    #[arg(long, default_value = "docs/eval")]
+    pub out: PathBuf,
+    /// Folder of test shards (`visage synth --seed 1000000 --size 128`); default
+    /// data/synth/test128, or the procedural head with `--quick`.
+    #[arg(long)]
+    pub test: Option<PathBuf>,
+    /// Test samples used (the first ones); default 60 (the full run then fits in 20 minutes on
+    /// a busy 2-core CPU), or 3 with `--quick`.
+    #[arg(long)]
+    pub count: Option<usize>,
+    /// Face widths in pixels (128 = the crop as rendered).
+    #[arg(long, value_delimiter = ',', default_value = "128,64,32,24")]
+    pub widths: Vec<u32>,
+    /// Folder with the real fixture portraits.
+    #[arg(long, default_value = "tests/fixtures")]
+    pub fixtures: PathBuf,
+}
+
+fn report(a: &ReportArgs) -> anyhow::Result<()> {
+    use crate::eval::report::{ReportOptions, SampleSource, run};
+    let source = match (&a.test, a.quick) {
+        (Some(dir), _) => SampleSource::Shards(dir.clone()),
+        (None, true) => SampleSource::Procedural,
+        (None, false) => SampleSource::Shards(PathBuf::from("data/synth/test128")),
+    };
+    let command = std::iter::once("visage".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let options = ReportOptions {
+        out: a.out.clone(),
+        source,
+        count: a.count.unwrap_or(if a.quick { 3 } else { 60 }),
+        widths: a.widths.clone(),
+        fixtures: a.fixtures.clone(),
+        bench_repeats: if a.quick { 1 } else { 10 },
+        command,
+    };
+    let path = run(&options, &super::device()?)?;
+    println!("{}", path.display());
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand, each with its clap `Args` and a `run` function.
 //! `visage` without a subcommand opens the desktop app.
 
+pub mod bench;
 pub mod compare;
 pub mod degrade;
 pub mod detect;
@@ -57,6 +58,8 @@ pub enum Command {
     Render(render::Args),
     /// Run every network on the CPU and on `--device`: output difference and timing ratio.
     Parity(parity::Args),
+    /// Per-stage latency of every method on a photo (median over repeated runs).
+    Bench(bench::Args),
 }
 
 impl Command {
@@ -77,6 +80,7 @@ impl Command {
             Self::Reconstruct(a) => reconstruct::run(a),
             Self::Render(a) => render::run(a),
             Self::Parity(a) => parity::run(a),
+            Self::Bench(a) => bench::run(a),
         }
     }
 }

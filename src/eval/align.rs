@@ -1,10 +1,11 @@
-//! Surface distances and rigid alignment for reconstruction metrics: a uniform-grid index over a
+//! Surface distances and rigid alignment for reconstruction metrics: an R*-tree index over a
 //! mesh answering "closest point on the surface", Horn's closed-form absolute orientation
 //! (Horn 1987, unit quaternions; the 4x4 eigenproblem solved by Jacobi rotations), and a trimmed
 //! point-to-surface ICP built from the two.
 
 use crate::pipeline::mesh::Mesh;
-use std::collections::HashMap;
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
 
 type V3 = [f32; 3];
 
@@ -52,72 +53,40 @@ pub fn closest_on_triangle(p: V3, a: V3, b: V3, c: V3) -> V3 {
     add_scaled(add_scaled(a, ab, vb * denom), ac, vc * denom)
 }
 
-/// Closest-point queries against a mesh: the nearest vertex from a uniform grid, then the closest
-/// point on the triangles around it (exact for the fine, even meshes of isosurfaces).
+/// Closest-point queries against a mesh: the nearest vertex from an R*-tree (`rstar`), then the
+/// closest point on the triangles around it (exact for the fine, even meshes of isosurfaces).
+/// Points far from the surface cost no more than near ones.
 pub struct SurfaceIndex<'a> {
     mesh: &'a Mesh,
     around: Vec<Vec<u32>>,
-    grid: HashMap<[i32; 3], Vec<u32>>,
-    cell: f32,
+    tree: RTree<GeomWithData<V3, u32>>,
 }
 
 impl<'a> SurfaceIndex<'a> {
-    /// Indexes `mesh` with grid cells of `cell` units.
+    /// Indexes `mesh`.
     #[must_use]
-    pub fn new(mesh: &'a Mesh, cell: f32) -> Self {
+    pub fn new(mesh: &'a Mesh) -> Self {
         let mut around = vec![Vec::new(); mesh.positions.len()];
         for (t, tri) in mesh.triangles.iter().enumerate() {
             for &v in tri {
                 around[v as usize].push(u32::try_from(t).unwrap_or(u32::MAX));
             }
         }
-        let mut grid: HashMap<[i32; 3], Vec<u32>> = HashMap::new();
-        for (i, p) in mesh.positions.iter().enumerate() {
-            let key = p.map(|c| (c / cell).floor() as i32);
-            grid.entry(key)
-                .or_default()
-                .push(u32::try_from(i).unwrap_or(u32::MAX));
-        }
+        let points = mesh
+            .positions
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| GeomWithData::new(p, u32::try_from(i).unwrap_or(u32::MAX)))
+            .collect();
         Self {
             mesh,
             around,
-            grid,
-            cell,
+            tree: RTree::bulk_load(points),
         }
     }
 
     fn nearest_vertex(&self, p: V3) -> Option<u32> {
-        let key = p.map(|c| (c / self.cell).floor() as i32);
-        let mut best: Option<(f32, u32)> = None;
-        for r in 0..64i32 {
-            for dx in -r..=r {
-                for dy in -r..=r {
-                    for dz in -r..=r {
-                        if dx.abs().max(dy.abs()).max(dz.abs()) != r {
-                            continue;
-                        }
-                        let Some(list) = self.grid.get(&[key[0] + dx, key[1] + dy, key[2] + dz])
-                        else {
-                            continue;
-                        };
-                        for &i in list {
-                            let d = sub(self.mesh.positions[i as usize], p);
-                            let d2 = dot(d, d);
-                            if best.is_none_or(|(b, _)| d2 < b) {
-                                best = Some((d2, i));
-                            }
-                        }
-                    }
-                }
-            }
-            // Every unvisited cell is at least r cells away.
-            #[allow(clippy::cast_precision_loss)]
-            let reach = r as f32 * self.cell;
-            if best.is_some_and(|(b, _)| b <= reach * reach) {
-                break;
-            }
-        }
-        best.map(|(_, i)| i)
+        self.tree.nearest_neighbor(&p).map(|g| g.data)
     }
 
     /// The closest surface point to `p`, `None` for an empty mesh.
@@ -334,7 +303,7 @@ mod tests {
     #[test]
     fn closest_point_on_a_cube() {
         let cube = crate::pipeline::mesh::tests::cube();
-        let idx = SurfaceIndex::new(&cube, 0.5);
+        let idx = SurfaceIndex::new(&cube);
         let q = idx.closest([0.5, 0.5, 3.0]).unwrap();
         assert!(
             (q[2] - 1.0).abs() < 1e-6 && (q[0] - 0.5).abs() < 1e-6,

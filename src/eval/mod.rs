@@ -1,23 +1,26 @@
 //! Evaluation: the numbers in the model cards and the report, computed by commands anyone can
-//! rerun (`visage eval ...`).
+//! rerun (`visage eval ...`, `visage bench`).
 //!
 //! - [`faces`]: the held-out face sets (synthetic test split, real fixture portraits).
 //! - [`sr`]: super-resolution PSNR/SSIM per upscaler and scale.
 //! - [`stats`]: mean and spread.
 //! - [`visible`]: the ground-truth vertices a single view sees (the "visible NME").
-//! - [`recon`]: reconstruction NME on the synthetic test split, per face width and upscaler
-//!   (crop reconstructors such as VRN), with [`align`]'s closest points, rigid fit and ICP.
-//! - [`pix2pix`]: the pix2pix method on the test shards, with [`depth`] (depth MAE on the face
-//!   mask, Galteri et al. 2019) and the same NME as [`recon`].
 //! - [`parity`]: every network on the CPU and on another device (CUDA): output difference and
 //!   time per pass.
+//! - [`recon`]: reconstruction NME (and depth MAE) on the synthetic test split, per face width
+//!   and upscaler, with [`align`]'s closest points, rigid fit and ICP and [`depth`]'s depth MAE
+//!   (Galteri et al. 2019); [`methods`] maps every method to its crop reconstructor.
+//! - [`bench`]: per-stage latency of every method on a photo.
+//! - [`report`]: all of the above as one Markdown report with plots (`visage eval report`).
 
 pub mod align;
+pub mod bench;
 pub mod depth;
 pub mod faces;
+pub mod methods;
 pub mod parity;
-pub mod pix2pix;
 pub mod recon;
+pub mod report;
 pub mod sr;
 pub mod stats;
 pub mod visible;

@@ -1,43 +1,88 @@
-//! `visage eval recon`: reconstruction error on the synthetic test split (ids >= 1,000,000).
+//! Reconstruction error on the synthetic test split (ids >= 1,000,000): the one per-sample loop
+//! behind `visage eval recon` and `visage eval report`.
 //!
-//! Protocol (DESIGN.md section 6): for each test sample, the method sees the clean 128 px render
-//! (degraded to a chosen face width, then enlarged back with an upscaler) and 68 landmarks, either
-//! FaceMesh's on that crop (as on a real photo, the default) or the ground truth; its mesh (crop frame) is compared with the ground-truth face-area
-//! mesh: trimmed ICP (10 iterations, best 90 % of pairs) aligns the ground-truth vertices to the
-//! predicted surface, then every ground-truth vertex's distance to the closest surface point is
-//! averaged and divided by the outer interocular distance (3D, landmarks 36-45). That is the NME.
+//! Protocol (DESIGN.md section 6): for each test sample and [`Condition`], the clean 128 px
+//! render is degraded to the condition's face width and enlarged back with its upscaler
+//! ([`at_face_width`]); FaceMesh runs once on that crop (or the ground-truth landmarks are used,
+//! [`LandmarkSource`]) and every method then reconstructs the same crop ([`CropReconstructor`]).
+//! Its mesh (crop frame) is compared with the ground-truth face-area vertices: trimmed ICP
+//! (10 iterations, best 90 % of pairs) aligns the ground truth to the predicted surface, then
+//! every ground-truth vertex's distance to the closest surface point is averaged and divided by
+//! the outer interocular distance (3D, landmarks 36-45). That is the NME ([`nme`]). Methods
+//! with a depth map also report its error on the face mask ([`super::depth`]).
 //!
 //! Face width: the x-extent of the 68 landmarks in the 128 px crop. "Width w" scales the crop so
 //! the face is `w` pixels wide (nothing happens when it is already narrower), then enlarges it
-//! back to 128 px with the upscaler.
+//! back to 128 px with the upscaler; widths of 128 and more use the crop as rendered (its faces
+//! are 45-109 px wide).
 //!
-//! Methods plug in through [`CropReconstructor`].
+//! The methods themselves are in [`super::methods`].
 
 use super::align::{SurfaceIndex, icp};
 use super::visible::visible_vertices;
 use crate::pipeline::detect::landmarks68::to_68;
-use crate::pipeline::detect::{Detector, Roi};
+use crate::pipeline::detect::{Detector, Landmarks, Roi};
 use crate::pipeline::mesh::Mesh;
-use crate::pipeline::reconstruct::vrn::{Options, VrnModel};
+use crate::pipeline::reconstruct::Method;
 use crate::pipeline::upscale::{Upscaler, upscale};
+use crate::synth::Sample;
 use crate::synth::shard::Shard;
 use anyhow::Context;
 use image::RgbImage;
 use image::imageops::{FilterType, resize};
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Instant;
+
+/// What a method sees of one face crop.
+pub struct CropInput<'a> {
+    /// The 128 px face crop, framed like a synthetic sample.
+    pub crop: &'a RgbImage,
+    /// 68 landmarks, crop pixels (v down).
+    pub landmarks68: &'a [[f32; 2]],
+    /// FaceMesh's full result on the crop (crop pixels), when FaceMesh supplied the landmarks.
+    pub facemesh: Option<&'a Landmarks>,
+}
+
+/// The ground-truth depth of a sample, for methods that predict a depth map.
+pub struct DepthTruth<'a> {
+    /// Crop-frame z of the head surface per pixel (larger = closer), `side x side`.
+    pub depth: &'a [f32],
+    /// 1 where the head covers the pixel.
+    pub mask: &'a [u8],
+    /// Side of the maps, pixels.
+    pub side: usize,
+}
+
+/// What a method returns for one crop.
+pub struct CropOutput {
+    /// The mesh in the crop frame of the 128 px crop.
+    pub mesh: Mesh,
+    /// Depth error on the head mask in crop pixels ([`super::depth::centred_mae`]), for methods
+    /// with a depth map and when the truth was given.
+    pub depth_mae_px: Option<f32>,
+    /// Wall time of the network (or fit), seconds.
+    pub network_s: f64,
+    /// Wall time of meshing, seconds.
+    pub mesh_s: f64,
+}
 
 /// A method evaluated on face crops framed like the synthetic samples.
 pub trait CropReconstructor {
-    /// The mesh (crop frame of the crop) of a 128 px face crop and its 68 landmarks (crop pixels).
+    /// The mesh (crop frame) of a face crop, with the depth error when `truth` is given.
     ///
     /// # Errors
-    /// Whatever the method reports (e.g. an empty volume).
-    fn reconstruct_crop(&self, crop: &RgbImage, landmarks68: &[[f32; 2]]) -> anyhow::Result<Mesh>;
-}
+    /// Whatever the method reports (e.g. an empty volume, no FaceMesh landmarks).
+    fn reconstruct_crop(
+        &self,
+        input: &CropInput,
+        truth: Option<&DepthTruth>,
+    ) -> anyhow::Result<CropOutput>;
 
-impl CropReconstructor for VrnModel {
-    fn reconstruct_crop(&self, crop: &RgbImage, landmarks68: &[[f32; 2]]) -> anyhow::Result<Mesh> {
-        Ok(self.mesh_from_crop(crop, landmarks68, &Options::default())?)
+    /// True when the mesh's depth has no absolute offset (z = 0 at the head's mean depth); the
+    /// evaluation then places it at the ground truth's mean head depth before ICP.
+    fn relative_depth(&self) -> bool {
+        false
     }
 }
 
@@ -54,8 +99,54 @@ pub struct TestSample {
     pub landmarks_3d: Vec<[f32; 3]>,
     /// Ground-truth face-area vertices, crop frame.
     pub mesh: Vec<[f32; 3]>,
-    /// The subset of `mesh` on the visible surface ([`super::visible`]).
+    /// Crop-frame depth per pixel (see [`Sample::depth`]).
+    pub depth: Vec<f32>,
+    /// Head mask per pixel.
+    pub mask: Vec<u8>,
+    /// The vertices of `mesh` on the visible surface ([`super::visible`]).
     pub visible: Vec<[f32; 3]>,
+}
+
+impl TestSample {
+    /// A sample rendered in memory (e.g. from the procedural head).
+    ///
+    /// # Errors
+    /// A sample whose image does not match its size.
+    pub fn from_sample(id: i64, s: &Sample, side: u32) -> anyhow::Result<Self> {
+        Ok(Self {
+            id,
+            clean: RgbImage::from_raw(side, side, s.clean.clone())
+                .context("sample of the wrong size")?,
+            landmarks_2d: s.landmarks_2d.clone(),
+            landmarks_3d: s.landmarks_3d.clone(),
+            mesh: s.mesh.clone(),
+            depth: s.depth.clone(),
+            mask: s.mask.clone(),
+            visible: visible_vertices(&s.mesh, &s.depth, &s.mask, side as usize),
+        })
+    }
+
+    /// Its depth truth.
+    #[must_use]
+    pub fn depth_truth(&self) -> DepthTruth<'_> {
+        DepthTruth {
+            depth: &self.depth,
+            mask: &self.mask,
+            side: self.clean.width() as usize,
+        }
+    }
+
+    /// Mean crop-frame depth over the head mask (0 for an empty mask).
+    #[must_use]
+    pub fn mean_head_depth(&self) -> f32 {
+        let head: Vec<f32> = (0..self.mask.len())
+            .filter(|&i| self.mask[i] > 0)
+            .map(|i| self.depth[i])
+            .collect();
+        #[allow(clippy::cast_precision_loss)]
+        let n = head.len().max(1) as f32;
+        head.iter().sum::<f32>() / n
+    }
 }
 
 /// The first `count` samples of the shards in `dir` (sorted by file name).
@@ -63,14 +154,8 @@ pub struct TestSample {
 /// # Errors
 /// Unreadable shards.
 pub fn load_test(dir: &Path, count: usize) -> anyhow::Result<Vec<TestSample>> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .with_context(|| format!("{}: cannot list", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "safetensors"))
-        .collect();
-    files.sort();
     let mut out = Vec::new();
-    for f in files {
+    for f in crate::train::pix2pix_data::shard_files(dir)? {
         let shard = Shard::open(&f)?;
         let side = u32::try_from(shard.info.size)?;
         for i in 0..shard.len() {
@@ -82,12 +167,8 @@ pub fn load_test(dir: &Path, count: usize) -> anyhow::Result<Vec<TestSample>> {
             let pairs = |v: Vec<f32>| v.chunks_exact(2).map(|c| [c[0], c[1]]).collect();
             let triples = |v: Vec<f32>| v.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
             let mesh: Vec<[f32; 3]> = triples(shard.f32s("mesh", i)?);
-            let visible = visible_vertices(
-                &mesh,
-                &shard.f32s("depth", i)?,
-                &shard.u8s("mask", i)?,
-                shard.info.size,
-            );
+            let (depth, mask) = (shard.f32s("depth", i)?, shard.u8s("mask", i)?);
+            let visible = visible_vertices(&mesh, &depth, &mask, shard.info.size);
             out.push(TestSample {
                 id,
                 clean: RgbImage::from_raw(side, side, shard.u8s("clean", i)?)
@@ -96,6 +177,8 @@ pub fn load_test(dir: &Path, count: usize) -> anyhow::Result<Vec<TestSample>> {
                 landmarks_3d: triples(shard.f32s("landmarks_3d", i)?),
                 mesh,
                 visible,
+                depth,
+                mask,
             });
         }
     }
@@ -152,7 +235,7 @@ pub fn nme(pred: &Mesh, gt: &[[f32; 3]], interocular: f32) -> Option<f32> {
     if pred.triangles.is_empty() || gt.is_empty() {
         return None;
     }
-    let index = SurfaceIndex::new(pred, 4.0);
+    let index = SurfaceIndex::new(pred);
     // Every 5th vertex drives the alignment (the face-area vertices are dense); all are measured.
     let sparse: Vec<[f32; 3]> = gt.iter().step_by(5).copied().collect();
     let xf = icp(&sparse, &index, 10, 0.9);
@@ -171,7 +254,7 @@ pub fn nme(pred: &Mesh, gt: &[[f32; 3]], interocular: f32) -> Option<f32> {
     Some(mean / interocular.max(1e-6))
 }
 
-/// Where the method's 68 landmarks come from.
+/// Where the methods' landmarks come from.
 #[derive(Clone, Copy)]
 pub enum LandmarkSource<'a> {
     /// The sample's ground truth (isolates the reconstructor).
@@ -180,12 +263,12 @@ pub enum LandmarkSource<'a> {
     FaceMesh(&'a Detector),
 }
 
-/// FaceMesh's 68-point subset on a face crop framed like a synthetic sample: one pass on the
-/// whole crop, a second on the ROI of the first pass's landmarks.
+/// FaceMesh on a face crop framed like a synthetic sample: one pass on the whole crop, a second
+/// on the ROI of the first pass's landmarks (kept when FaceMesh is at least as sure of it).
 ///
 /// # Errors
 /// No face seen by FaceMesh.
-pub fn facemesh_68(detector: &Detector, crop: &RgbImage) -> anyhow::Result<Vec<[f32; 2]>> {
+pub fn facemesh_on_crop(detector: &Detector, crop: &RgbImage) -> anyhow::Result<Landmarks> {
     #[allow(clippy::cast_precision_loss)]
     let side = crop.width() as f32;
     let roi = Roi {
@@ -194,99 +277,294 @@ pub fn facemesh_68(detector: &Detector, crop: &RgbImage) -> anyhow::Result<Vec<[
         rotation: 0.0,
     };
     let first = detector.landmarks_in(crop, &roi)?;
-    let second = Roi::from_landmarks(&first.points)
+    Ok(Roi::from_landmarks(&first.points)
         .map(|r| detector.landmarks_in(crop, &r))
         .transpose()?
         .filter(|l| l.presence >= first.presence)
-        .unwrap_or(first);
-    let p68 = to_68(&second.points).context("FaceMesh returned too few points")?;
+        .unwrap_or(first))
+}
+
+/// FaceMesh's 68-point subset (x, y) of `landmarks`.
+///
+/// # Errors
+/// Too few points.
+pub fn subset_68(landmarks: &Landmarks) -> anyhow::Result<Vec<[f32; 2]>> {
+    let p68 = to_68(&landmarks.points).context("FaceMesh returned too few points")?;
     Ok(p68.iter().map(|p| [p[0], p[1]]).collect())
 }
 
-/// One row of the result table.
-#[derive(Clone, Debug)]
-pub struct Row {
+/// One evaluated input: a face width and the upscaler that brings it back to 128 px.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct Condition {
     /// Target face width, pixels.
     pub width: u32,
-    /// Upscaler (`None`: the width needs no enlarging, the crop is used as rendered).
+    /// Upscaler (`None`: the crop as rendered, for widths of 128 px and more).
     pub upscaler: Option<Upscaler>,
-    /// Mean NME over the samples that produced a mesh.
-    pub mean: f32,
+}
+
+impl Condition {
+    /// Every width with every upscaler; a width of 128 or more is one condition, the crop as
+    /// rendered. Widths keep the given order.
+    #[must_use]
+    pub fn grid(widths: &[u32], upscalers: &[Upscaler]) -> Vec<Self> {
+        widths
+            .iter()
+            .flat_map(|&width| {
+                let list: Vec<Option<Upscaler>> = if width >= 128 {
+                    vec![None]
+                } else {
+                    upscalers.iter().copied().map(Some).collect()
+                };
+                list.into_iter()
+                    .map(move |upscaler| Self { width, upscaler })
+            })
+            .collect()
+    }
+
+    /// The face crop of `sample` under this condition.
+    ///
+    /// # Errors
+    /// Upscaling errors.
+    pub fn crop(&self, sample: &TestSample) -> anyhow::Result<RgbImage> {
+        match self.upscaler {
+            #[allow(clippy::cast_precision_loss)]
+            Some(u) => at_face_width(
+                &sample.clean,
+                face_width(&sample.landmarks_2d),
+                self.width as f32,
+                u,
+            ),
+            None => Ok(sample.clean.clone()),
+        }
+    }
+
+    /// The upscaler's name, `-` for none.
+    #[must_use]
+    pub fn upscaler_name(&self) -> &'static str {
+        self.upscaler.map_or("-", Upscaler::name)
+    }
+}
+
+/// One method on one sample under one condition.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Score {
+    /// The method.
+    pub method: Method,
+    /// The condition.
+    pub condition: Condition,
+    /// Sample id.
+    pub sample: i64,
+    /// NME; `None` when the method produced no mesh (a failure).
+    pub nme: Option<f32>,
+    /// NME over the visible ground-truth vertices only ([`super::visible`]).
+    pub nme_visible: Option<f32>,
+    /// Depth MAE on the head mask, crop pixels (methods with a depth map).
+    pub depth_mae_px: Option<f32>,
+}
+
+/// Accumulated wall time per named stage.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct StageClock {
+    /// Stage name -> (total seconds, calls).
+    pub stages: BTreeMap<String, (f64, usize)>,
+}
+
+impl StageClock {
+    /// Adds one call of `stage` that took `seconds`.
+    pub fn add(&mut self, stage: &str, seconds: f64) {
+        let e = self.stages.entry(stage.to_string()).or_insert((0.0, 0));
+        e.0 += seconds;
+        e.1 += 1;
+    }
+
+    /// Mean milliseconds per call of each stage.
+    #[must_use]
+    #[allow(clippy::cast_precision_loss)]
+    pub fn mean_ms(&self) -> Vec<(String, f64, usize)> {
+        self.stages
+            .iter()
+            .map(|(k, &(s, n))| (k.clone(), 1e3 * s / n.max(1) as f64, n))
+            .collect()
+    }
+}
+
+/// Evaluates every method on every sample under every condition; FaceMesh and the degradation
+/// run once per sample and condition and are shared by the methods. Progress goes to stderr.
+///
+/// # Errors
+/// Image errors (a method's failure on a sample is a failed score, not an error).
+pub fn evaluate(
+    methods: &[(Method, Box<dyn CropReconstructor>)],
+    samples: &[TestSample],
+    conditions: &[Condition],
+    landmarks: LandmarkSource,
+    clock: &mut StageClock,
+) -> anyhow::Result<Vec<Score>> {
+    let start = Instant::now();
+    let mut scores = Vec::new();
+    for (k, &condition) in conditions.iter().enumerate() {
+        for s in samples {
+            let t = Instant::now();
+            let crop = condition.crop(s)?;
+            let up = format!("degrade + upscale ({})", condition.upscaler_name());
+            clock.add(&up, t.elapsed().as_secs_f64());
+            let t = Instant::now();
+            let facemesh = match landmarks {
+                LandmarkSource::Truth => None,
+                LandmarkSource::FaceMesh(d) => Some(facemesh_on_crop(d, &crop)),
+            };
+            clock.add("FaceMesh on the crop", t.elapsed().as_secs_f64());
+            let lms = match &facemesh {
+                None => Ok(s.landmarks_2d.clone()),
+                Some(Ok(l)) => subset_68(l),
+                Some(Err(e)) => Err(anyhow::anyhow!("{e}")),
+            };
+            for (method, reconstructor) in methods {
+                let score = match &lms {
+                    Ok(l) => {
+                        let input = CropInput {
+                            crop: &crop,
+                            landmarks68: l,
+                            facemesh: facemesh.as_ref().and_then(|f| f.as_ref().ok()),
+                        };
+                        score_one(*method, reconstructor.as_ref(), &input, s, clock)
+                    }
+                    Err(_) => (None, None, None),
+                };
+                scores.push(Score {
+                    method: *method,
+                    condition,
+                    sample: s.id,
+                    nme: score.0,
+                    nme_visible: score.1,
+                    depth_mae_px: score.2,
+                });
+            }
+        }
+        eprintln!(
+            "[{}/{}] width {} px, upscaler {}: {} samples x {} methods done, {:.0} s elapsed",
+            k + 1,
+            conditions.len(),
+            condition.width,
+            condition.upscaler_name(),
+            samples.len(),
+            methods.len(),
+            start.elapsed().as_secs_f64()
+        );
+    }
+    Ok(scores)
+}
+
+/// NME, visible NME and depth MAE of one method on one crop (`None`s for a failure).
+fn score_one(
+    method: Method,
+    reconstructor: &dyn CropReconstructor,
+    input: &CropInput,
+    s: &TestSample,
+    clock: &mut StageClock,
+) -> (Option<f32>, Option<f32>, Option<f32>) {
+    let Ok(mut out) = reconstructor.reconstruct_crop(input, Some(&s.depth_truth())) else {
+        return (None, None, None);
+    };
+    clock.add(&format!("{method}: network"), out.network_s);
+    clock.add(&format!("{method}: mesh"), out.mesh_s);
+    if reconstructor.relative_depth() {
+        let offset = s.mean_head_depth();
+        for p in &mut out.mesh.positions {
+            p[2] += offset;
+        }
+    }
+    let t = Instant::now();
+    let iod = interocular(&s.landmarks_3d).unwrap_or(f32::NAN);
+    let e = nme(&out.mesh, &s.mesh, iod);
+    let visible = e.and_then(|_| nme(&out.mesh, &s.visible, iod));
+    clock.add(
+        &format!("{method}: NME (ICP + distances)"),
+        t.elapsed().as_secs_f64(),
+    );
+    (e, visible, out.depth_mae_px)
+}
+
+/// Aggregate of the scores of one method under one condition.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Row {
+    /// The method.
+    pub method: Method,
+    /// The condition.
+    pub condition: Condition,
+    /// Mean and standard deviation of the NME over the samples that produced a mesh.
+    pub nme: (f64, f64),
     /// Median NME.
-    pub median: f32,
-    /// Mean NME over the visible ground-truth vertices only ([`super::visible`]).
-    pub visible_mean: f32,
+    pub median: f64,
+    /// Mean and standard deviation of the visible NME ([`super::visible`]).
+    pub nme_visible: (f64, f64),
+    /// Mean and standard deviation of the depth MAE (crop pixels), for depth methods.
+    pub depth_mae_px: Option<(f64, f64)>,
     /// Samples evaluated.
     pub count: usize,
-    /// Samples where the method produced no mesh (not in the mean).
+    /// Samples where the method produced no mesh (not in the statistics).
     pub failures: usize,
 }
 
-/// Evaluates `method` on `samples` at one face width and upscaler (`None`: the clean crop).
-///
-/// # Errors
-/// Image errors.
-pub fn evaluate(
-    method: &dyn CropReconstructor,
-    samples: &[TestSample],
-    width: u32,
-    upscaler: Option<Upscaler>,
-    landmarks: LandmarkSource,
-) -> anyhow::Result<Row> {
-    let mut errors = Vec::new();
-    let mut visible_errors = Vec::new();
-    let mut failures = 0;
-    for s in samples {
-        #[allow(clippy::cast_precision_loss)]
-        let crop = match upscaler {
-            Some(u) => at_face_width(&s.clean, face_width(&s.landmarks_2d), width as f32, u)?,
-            None => s.clean.clone(),
-        };
-        let iod = interocular(&s.landmarks_3d).unwrap_or(f32::NAN);
-        let lms = match landmarks {
-            LandmarkSource::Truth => Ok(s.landmarks_2d.clone()),
-            LandmarkSource::FaceMesh(d) => facemesh_68(d, &crop),
-        };
-        match lms.and_then(|l| method.reconstruct_crop(&crop, &l)) {
-            Ok(mesh) => match nme(&mesh, &s.mesh, iod) {
-                Some(e) => {
-                    errors.push(e);
-                    visible_errors.extend(nme(&mesh, &s.visible, iod));
-                }
-                None => failures += 1,
-            },
-            Err(_) => failures += 1,
+/// One [`Row`] per method and condition, in the order of `methods` then `conditions`.
+#[must_use]
+pub fn rows(scores: &[Score], methods: &[Method], conditions: &[Condition]) -> Vec<Row> {
+    use super::stats::{mean_std, median};
+    let mut out = Vec::new();
+    for &method in methods {
+        for &condition in conditions {
+            let mine: Vec<&Score> = scores
+                .iter()
+                .filter(|s| s.method == method && s.condition == condition)
+                .collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let nmes: Vec<f64> = mine.iter().filter_map(|s| s.nme.map(f64::from)).collect();
+            let visible: Vec<f64> = mine
+                .iter()
+                .filter_map(|s| s.nme_visible.map(f64::from))
+                .collect();
+            let maes: Vec<f64> = mine
+                .iter()
+                .filter_map(|s| s.depth_mae_px.map(f64::from))
+                .collect();
+            out.push(Row {
+                method,
+                condition,
+                nme: mean_std(&nmes),
+                median: median(&nmes),
+                nme_visible: mean_std(&visible),
+                depth_mae_px: (!maes.is_empty()).then(|| mean_std(&maes)),
+                count: mine.len(),
+                failures: mine.len() - nmes.len(),
+            });
         }
     }
-    errors.sort_by(f32::total_cmp);
-    #[allow(clippy::cast_precision_loss)]
-    let mean = errors.iter().sum::<f32>() / errors.len().max(1) as f32;
-    Ok(Row {
-        width,
-        upscaler,
-        mean,
-        median: errors.get(errors.len() / 2).copied().unwrap_or(f32::NAN),
-        visible_mean: visible_errors.iter().sum::<f32>() / visible_errors.len().max(1) as f32,
-        count: samples.len(),
-        failures,
-    })
+    out
 }
 
-/// The rows as a Markdown table.
+/// The rows as a Markdown table (NME mean +- std, median, visible NME, depth MAE, samples,
+/// failures).
 #[must_use]
-pub fn table(method: &str, rows: &[Row]) -> String {
+pub fn table(rows: &[Row]) -> String {
     let mut s = String::from(
-        "| method | face width (px) | upscaler | NME mean | NME median | NME visible | samples | failures |\n\
-         |---|---|---|---|---|---|---|---|\n",
+        "| method | face width (px) | upscaler | NME mean +- std | NME median | NME visible | depth MAE px | samples | failures |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
+        let mae = r
+            .depth_mae_px
+            .map_or_else(|| "-".to_string(), |(m, d)| format!("{m:.3} +- {d:.3}"));
         s += &format!(
-            "| {method} | {} | {} | {:.4} | {:.4} | {:.4} | {} | {} |\n",
-            r.width,
-            r.upscaler.map_or("-", Upscaler::name),
-            r.mean,
+            "| {} | {} | {} | {:.4} +- {:.4} | {:.4} | {:.4} | {mae} | {} | {} |\n",
+            r.method,
+            r.condition.width,
+            r.condition.upscaler_name(),
+            r.nme.0,
+            r.nme.1,
             r.median,
-            r.visible_mean,
+            r.nme_visible.0,
             r.count,
             r.failures
         );
@@ -325,5 +603,13 @@ mod tests {
         let small = at_face_width(&img, 20.0, 5.0, Upscaler::Bilinear).unwrap();
         assert_eq!(small.dimensions(), (32, 32));
         assert_ne!(small, img);
+    }
+
+    #[test]
+    fn the_grid_has_one_clean_condition_and_every_upscaler_below_128() {
+        let g = Condition::grid(&[128, 64, 32], &Upscaler::ALL);
+        assert_eq!(g.len(), 1 + 2 * Upscaler::ALL.len());
+        assert_eq!(g[0].upscaler, None);
+        assert!(g[1..].iter().all(|c| c.upscaler.is_some() && c.width < 128));
     }
 }

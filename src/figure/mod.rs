@@ -1,4 +1,5 @@
-//! Figures written as PNG by the CLI and the GUI: labelled side-by-side image strips.
+//! Figures written as PNG by the CLI and the GUI: labelled side-by-side image strips, stacked
+//! into grids.
 //!
 //! Text is drawn with `ab_glyph` and the Ubuntu Light font that egui already ships
 //! (`epaint_default_fonts`, Ubuntu Font Licence), so no font file is added to the repository.
@@ -118,6 +119,26 @@ pub fn side_by_side(panels: &[Panel<'_>]) -> Result<RgbImage, FigureError> {
         }
         imageops::replace(&mut out, panel.image, i64::from(x), i64::from(GAP + band));
         x += panel.image.width() + GAP;
+    }
+    Ok(out)
+}
+
+/// Stacks images top to bottom on the background colour, left-aligned, `GAP` apart.
+///
+/// # Errors
+/// [`FigureError::NoPanels`] for no images.
+pub fn stacked(images: &[RgbImage]) -> Result<RgbImage, FigureError> {
+    if images.is_empty() {
+        return Err(FigureError::NoPanels);
+    }
+    let width = images.iter().map(RgbImage::width).max().unwrap_or(0);
+    let height = images.iter().map(RgbImage::height).sum::<u32>()
+        + GAP * u32::try_from(images.len().saturating_sub(1)).unwrap_or(0);
+    let mut out = RgbImage::from_pixel(width, height, BACKGROUND);
+    let mut y = 0;
+    for image in images {
+        imageops::replace(&mut out, image, 0, i64::from(y));
+        y += image.height() + GAP;
     }
     Ok(out)
 }

@@ -1,0 +1,79 @@
+//! `visage bench [PHOTO] [--repeats 10] [--face-width 32]`: per-stage latency (detect,
+//! landmarks, upscale, reconstruct, mesh) of every method on a photo, the median over repeated
+//! runs after a warm-up, printed as a Markdown table (see [`crate::eval::bench`]).
+
+use crate::eval::bench::{bench, table, with_face_width};
+use crate::eval::methods::crop_reconstructor;
+use crate::eval::recon::CropReconstructor;
+use crate::pipeline::detect::Detector;
+use crate::pipeline::photo::Photo;
+use crate::pipeline::reconstruct::Method;
+use crate::pipeline::upscale::Upscaler;
+use std::path::PathBuf;
+
+/// Arguments of `visage bench`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The photo.
+    #[arg(default_value = "tests/fixtures/astronaut.png")]
+    pub photo: PathBuf,
+    /// Timed runs per method (after one warm-up run).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeats: u32,
+    /// Scale the photo first so its face is this many pixels wide (e.g. 32 to time upscaling).
+    #[arg(long)]
+    pub face_width: Option<u32>,
+    /// How a face smaller than the 128 px crop is enlarged.
+    #[arg(long, value_enum, default_value_t = Upscaler::Espcn)]
+    pub upscaler: Upscaler,
+    /// Methods to time (default: all).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub methods: Vec<Method>,
+}
+
+/// Runs `visage bench`.
+///
+/// # Errors
+/// Unreadable photo, no face, or a failing method.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let device = super::device()?;
+    let detector = Detector::new(&device)?;
+    let mut photo = Photo::load(&args.photo)?.rgb;
+    if let Some(w) = args.face_width {
+        let (scaled, before) = with_face_width(&photo, &detector, w)?;
+        eprintln!(
+            "scaled {}x{} -> {}x{} (face {before:.0} -> {w} px wide)",
+            photo.width(),
+            photo.height(),
+            scaled.width(),
+            scaled.height()
+        );
+        photo = scaled;
+    }
+    let chosen = if args.methods.is_empty() {
+        Method::ALL.to_vec()
+    } else {
+        args.methods.clone()
+    };
+    let methods: Vec<(Method, Box<dyn CropReconstructor>)> = chosen
+        .iter()
+        .map(|&m| Ok((m, crop_reconstructor(m, &device, None)?)))
+        .collect::<anyhow::Result<_>>()?;
+    let rows = bench(
+        &photo,
+        &detector,
+        &methods,
+        args.upscaler,
+        args.repeats as usize,
+    )?;
+    println!(
+        "{} ({}x{}), {} upscaler, median of {} runs:\n",
+        args.photo.display(),
+        photo.width(),
+        photo.height(),
+        args.upscaler,
+        args.repeats
+    );
+    print!("{}", table(&rows));
+    Ok(())
+}
