@@ -142,6 +142,7 @@ fn recon(a: &ReconArgs) -> anyhow::Result<()> {
             None => VrnModel::embedded(&super::device()?)?,
         }),
         Method::Pix2pix => return recon_pix2pix(a),
+        Method::Morphable => return recon_morphable(a),
         Method::Landmarks => anyhow::bail!(
             "the landmarks method works on photos, not on crops with given landmarks; \
              no crop evaluation for it yet"
@@ -218,14 +219,46 @@ fn recon_pix2pix(a: &ReconArgs) -> anyhow::Result<()> {
         weights.display(),
         start.elapsed().as_secs_f64()
     );
-    println!("| input | upscaler | samples | depth MAE px | depth MAE / IOD | NME | empty |");
+    print_depth_rows(&rows);
+    Ok(())
+}
+
+/// The morphable-model fit (`3dmm`): depth MAE and NME under the pix2pix conditions.
+fn recon_morphable(a: &ReconArgs) -> anyhow::Result<()> {
+    use crate::eval::pix2pix::standard_conditions;
+    use crate::pipeline::reconstruct::morphable::MorphableModel;
+    let model = match &a.weights {
+        Some(p) => MorphableModel::load(p)?,
+        None => MorphableModel::embedded()?,
+    };
+    let detector = Detector::new(&super::device()?)?;
+    let start = Instant::now();
+    let rows = crate::eval::morphable::evaluate(
+        &detector,
+        &model,
+        std::slice::from_ref(&a.data),
+        a.count,
+        &standard_conditions(),
+        8,
+    )?;
+    println!(
+        "method 3dmm ({} components), {:.0} s",
+        model.components(),
+        start.elapsed().as_secs_f64()
+    );
+    print_depth_rows(&rows);
+    Ok(())
+}
+
+/// Depth-method rows as a Markdown table.
+fn print_depth_rows(rows: &[crate::eval::pix2pix::ConditionResult]) {
+    println!("| input | upscaler | samples | depth MAE px | depth MAE / IOD | NME | failed |");
     println!("|---|---|---|---|---|---|---|");
-    for r in &rows {
+    for r in rows {
         let up = r.condition.upscaler.map_or("-", |u| u.name());
         println!(
             "| {} px | {up} | {} | {:.3} | {:.4} | {:.4} | {} |",
             r.condition.width, r.samples, r.depth_mae_px, r.depth_mae_iod, r.nme, r.empty_meshes
         );
     }
-    Ok(())
 }

@@ -8,10 +8,12 @@
 //!   (crop reconstructors such as VRN), with [`align`]'s closest points, rigid fit and ICP.
 //! - [`pix2pix`]: the pix2pix method on the test shards, with [`depth`] (depth MAE on the face
 //!   mask, Galteri et al. 2019) and the same NME as [`recon`].
+//! - [`morphable`]: the `3dmm` method (morphable-model fit) with the same depth MAE and NME.
 
 pub mod align;
 pub mod depth;
 pub mod faces;
+pub mod morphable;
 pub mod pix2pix;
 pub mod recon;
 pub mod sr;

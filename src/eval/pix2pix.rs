@@ -70,15 +70,24 @@ pub struct ConditionResult {
 }
 
 /// One test sample's ground truth.
-struct Truth {
-    clean: RgbImage,
-    depth: Vec<f32>,
-    mask: Vec<u8>,
-    mesh: Vec<[f32; 3]>,
-    iod: f32,
+pub struct Truth {
+    /// Clean 128 px render.
+    pub clean: RgbImage,
+    /// Crop-frame depth, `[128 * 128]` (shards' `depth`).
+    pub depth: Vec<f32>,
+    /// Head mask, `[128 * 128]`.
+    pub mask: Vec<u8>,
+    /// Face-area vertices, crop frame.
+    pub mesh: Vec<[f32; 3]>,
+    /// Outer interocular distance (3D), crop pixels.
+    pub iod: f32,
 }
 
-fn load_truths(dirs: &[PathBuf], count: usize) -> anyhow::Result<Vec<Truth>> {
+/// The first `count` samples of the 128 px shards in `dirs`.
+///
+/// # Errors
+/// Unreadable or non-128 px shards.
+pub fn load_truths(dirs: &[PathBuf], count: usize) -> anyhow::Result<Vec<Truth>> {
     let mut out = Vec::new();
     for dir in dirs {
         for file in crate::train::pix2pix_data::shard_files(dir)? {
@@ -113,8 +122,12 @@ fn load_truths(dirs: &[PathBuf], count: usize) -> anyhow::Result<Vec<Truth>> {
     Ok(out)
 }
 
-/// The network input for `condition`.
-fn degrade(clean: &RgbImage, c: Condition) -> anyhow::Result<RgbImage> {
+/// The method's input for `condition`: the clean crop, or at `width` px brought back to 128 px
+/// with the condition's upscaler.
+///
+/// # Errors
+/// Upscaling errors.
+pub fn degrade(clean: &RgbImage, c: Condition) -> anyhow::Result<RgbImage> {
     match c.upscaler {
         Some(u) if c.width < CROP_SIDE => {
             let small = resize(clean, c.width, c.width, FilterType::Triangle);

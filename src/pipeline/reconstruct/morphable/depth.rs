@@ -27,6 +27,33 @@ pub struct CoarseDepth {
 /// `triangles` into a `side x side` [`CoarseDepth`] (nearest surface, both windings drawn).
 #[must_use]
 pub fn render(vertices: &[[f32; 3]], triangles: &[[u32; 3]], side: usize) -> CoarseDepth {
+    let (raw, mask) = rasterise(vertices, triangles, side);
+    let count = mask.iter().filter(|&&m| m).count();
+    #[allow(clippy::cast_precision_loss)]
+    let mean = raw
+        .iter()
+        .zip(&mask)
+        .filter(|(_, m)| **m)
+        .map(|(z, _)| z)
+        .sum::<f32>()
+        / count.max(1) as f32;
+    let bz = background_z(side);
+    let depth = raw
+        .iter()
+        .zip(&mask)
+        .map(|(&z, &m)| if m { z - mean } else { bz })
+        .collect();
+    CoarseDepth { depth, mask, side }
+}
+
+/// The uncentred crop-frame z of the nearest surface at each pixel centre (`-inf` where
+/// uncovered) and the coverage mask, `side x side` row-major.
+#[must_use]
+pub fn rasterise(
+    vertices: &[[f32; 3]],
+    triangles: &[[u32; 3]],
+    side: usize,
+) -> (Vec<f32>, Vec<bool>) {
     #[allow(clippy::cast_precision_loss)]
     let h = side as f32;
     let screen: Vec<ScreenVertex> = vertices
@@ -45,25 +72,8 @@ pub fn render(vertices: &[[f32; 3]], triangles: &[[u32; 3]], side: usize) -> Coa
         Cull::None,
         0.0,
     );
-    let mask: Vec<bool> = (0..side * side).map(|i| vb.covered(i)).collect();
-    let count = mask.iter().filter(|&&m| m).count();
-    #[allow(clippy::cast_precision_loss)]
-    let mean = vb
-        .depth
-        .iter()
-        .zip(&mask)
-        .filter(|(_, m)| **m)
-        .map(|(w, _)| -w)
-        .sum::<f32>()
-        / count.max(1) as f32;
-    let bz = background_z(side);
-    let depth = vb
-        .depth
-        .iter()
-        .zip(&mask)
-        .map(|(&w, &m)| if m { -w - mean } else { bz })
-        .collect();
-    CoarseDepth { depth, mask, side }
+    let mask = (0..side * side).map(|i| vb.covered(i)).collect();
+    (vb.depth.iter().map(|w| -w).collect(), mask)
 }
 
 #[cfg(test)]

@@ -232,9 +232,29 @@ pub fn crop_frame_points(points: &[[f32; 3]], side: f32) -> Vec<[f32; 3]> {
     points.iter().map(|p| [p[0], side - p[1], -p[2]]).collect()
 }
 
+/// The robust model fit to FaceMesh's 468 landmarks on a face crop framed like a synthetic
+/// sample (crop frame of that crop).
+///
+/// # Errors
+/// FaceMesh failure, or landmarks the model cannot be fitted to.
+pub fn fit_crop(
+    crop: &RgbImage,
+    detector: &crate::pipeline::detect::Detector,
+    model: &MorphableModel,
+) -> Result<Fit, MorphableError> {
+    let marks = crop_landmarks(detector, crop)?;
+    #[allow(clippy::cast_precision_loss)]
+    let side = crop.height() as f32;
+    fit::fit(
+        model,
+        &crop_frame_points(&marks.points, side),
+        &FitOptions::default(),
+    )
+}
+
 /// The coarse face of a face crop framed like a synthetic sample (any square side; 128 for the
-/// synthetic data): FaceMesh's 468 landmarks on the crop, the robust model fit, the fitted dense
-/// mesh rasterised into the crop (see [`CoarseDepth`] for the units).
+/// synthetic data): FaceMesh's 468 landmarks on the crop, the robust model fit ([`fit_crop`]),
+/// the fitted dense mesh rasterised into the crop (see [`CoarseDepth`] for the units).
 ///
 /// # Errors
 /// FaceMesh failure, or landmarks the model cannot be fitted to.
@@ -243,14 +263,7 @@ pub fn coarse_depth(
     detector: &crate::pipeline::detect::Detector,
     model: &MorphableModel,
 ) -> Result<CoarseDepth, MorphableError> {
-    let marks = crop_landmarks(detector, crop)?;
-    #[allow(clippy::cast_precision_loss)]
-    let side = crop.height() as f32;
-    let fitted = fit::fit(
-        model,
-        &crop_frame_points(&marks.points, side),
-        &FitOptions::default(),
-    )?;
+    let fitted = fit_crop(crop, detector, model)?;
     Ok(depth::render(
         &fitted.vertices(model),
         &model.triangles,
