@@ -7,6 +7,7 @@ pub mod degrade;
 pub mod detect;
 pub mod eval;
 pub mod mesh_info;
+pub mod morphable;
 pub mod parity;
 pub mod reconstruct;
 pub mod render;
@@ -60,6 +61,8 @@ pub enum Command {
     Parity(parity::Args),
     /// Per-stage latency of every method on a photo (median over repeated runs).
     Bench(bench::Args),
+    /// Build the learned morphable face model from the ICT Face Model.
+    Morphable(morphable::Args),
 }
 
 impl Command {
@@ -81,6 +84,7 @@ impl Command {
             Self::Render(a) => render::run(a),
             Self::Parity(a) => parity::run(a),
             Self::Bench(a) => bench::run(a),
+            Self::Morphable(a) => morphable::run(a),
         }
     }
 }

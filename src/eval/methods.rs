@@ -7,13 +7,17 @@
 //! - `vrn`: the occupancy volume's isosurface (absolute crop-frame depth).
 //! - `pix2pix`: the depth map's masked grid (relative depth), with its depth MAE on the head
 //!   mask at the network's 64 px grid, after the pipeline's masked blur, in crop pixels.
+//! - `3dmm`: the morphable-model fit's dense mesh ([`super::morphable`]), with its depth MAE on
+//!   the face region.
 //! - [`DepthOracle`]: pix2pix's meshing applied to the *true* depth and mask, the floor of the
 //!   depth-map representation (`visage eval recon --method pix2pix --oracle-depth`).
 
 use super::depth::centred_mae;
 use super::recon::{CropInput, CropOutput, CropReconstructor, DepthTruth};
 use crate::pipeline::detect::AlignedCrop;
+use crate::pipeline::detect::Detector;
 use crate::pipeline::detect::warp::Affine2;
+use crate::pipeline::reconstruct::morphable::MorphableModel;
 use crate::pipeline::reconstruct::pix2pix::{self, mesh_from_prediction};
 use crate::pipeline::reconstruct::pix2pix_model::{
     CROP_SIDE, DepthPrediction, NET_SIDE, Pix2pixModel, depth_unit, normalised_target,
@@ -44,6 +48,13 @@ pub fn crop_reconstructor(
         Method::Pix2pix => Box::new(match weights {
             Some(p) => Pix2pixModel::load(p)?,
             None => Pix2pixModel::embedded()?,
+        }),
+        Method::Morphable => Box::new(super::morphable::MorphableCrop {
+            detector: Detector::new(device)?,
+            model: match weights {
+                Some(p) => MorphableModel::load(p)?,
+                None => MorphableModel::embedded()?,
+            },
         }),
     };
     Ok(reconstructor)

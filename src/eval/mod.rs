@@ -9,7 +9,8 @@
 //!   time per pass.
 //! - [`recon`]: reconstruction NME (and depth MAE) on the synthetic test split, per face width
 //!   and upscaler, with [`align`]'s closest points, rigid fit and ICP and [`depth`]'s depth MAE
-//!   (Galteri et al. 2019); [`methods`] maps every method to its crop reconstructor.
+//!   (Galteri et al. 2019); [`methods`] maps every method to its crop reconstructor
+//!   ([`morphable`] holds the `3dmm` one).
 //! - [`bench`]: per-stage latency of every method on a photo.
 //! - [`report`]: all of the above as one Markdown report with plots (`visage eval report`).
 
@@ -18,6 +19,7 @@ pub mod bench;
 pub mod depth;
 pub mod faces;
 pub mod methods;
+pub mod morphable;
 pub mod parity;
 pub mod recon;
 pub mod report;

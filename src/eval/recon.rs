@@ -21,9 +21,10 @@
 use super::align::{SurfaceIndex, icp};
 use super::visible::visible_vertices;
 use crate::pipeline::detect::landmarks68::to_68;
-use crate::pipeline::detect::{Detector, Landmarks, Roi};
+use crate::pipeline::detect::{Detector, Landmarks};
 use crate::pipeline::mesh::Mesh;
 use crate::pipeline::reconstruct::Method;
+use crate::pipeline::reconstruct::crop::crop_landmarks;
 use crate::pipeline::upscale::{Upscaler, upscale};
 use crate::synth::Sample;
 use crate::synth::shard::Shard;
@@ -263,27 +264,6 @@ pub enum LandmarkSource<'a> {
     FaceMesh(&'a Detector),
 }
 
-/// FaceMesh on a face crop framed like a synthetic sample: one pass on the whole crop, a second
-/// on the ROI of the first pass's landmarks (kept when FaceMesh is at least as sure of it).
-///
-/// # Errors
-/// No face seen by FaceMesh.
-pub fn facemesh_on_crop(detector: &Detector, crop: &RgbImage) -> anyhow::Result<Landmarks> {
-    #[allow(clippy::cast_precision_loss)]
-    let side = crop.width() as f32;
-    let roi = Roi {
-        center: [side / 2.0, side / 2.0],
-        size: side,
-        rotation: 0.0,
-    };
-    let first = detector.landmarks_in(crop, &roi)?;
-    Ok(Roi::from_landmarks(&first.points)
-        .map(|r| detector.landmarks_in(crop, &r))
-        .transpose()?
-        .filter(|l| l.presence >= first.presence)
-        .unwrap_or(first))
-}
-
 /// FaceMesh's 68-point subset (x, y) of `landmarks`.
 ///
 /// # Errors
@@ -411,7 +391,7 @@ pub fn evaluate(
             let t = Instant::now();
             let facemesh = match landmarks {
                 LandmarkSource::Truth => None,
-                LandmarkSource::FaceMesh(d) => Some(facemesh_on_crop(d, &crop)),
+                LandmarkSource::FaceMesh(d) => Some(crop_landmarks(d, &crop)),
             };
             clock.add("FaceMesh on the crop", t.elapsed().as_secs_f64());
             let lms = match &facemesh {

@@ -9,6 +9,7 @@
 
 pub mod checkpoint;
 pub mod espcn;
+pub mod morphable;
 pub mod pix2pix;
 pub mod pix2pix_data;
 pub mod sr_data;

@@ -11,6 +11,7 @@ use crate::device::{DeviceChoice, DeviceError, SelectedDevice};
 use crate::pipeline::detect::Detector;
 use crate::pipeline::mesh::Mesh;
 use crate::pipeline::photo::Photo;
+use crate::pipeline::reconstruct::morphable::{self, MorphableModel};
 use crate::pipeline::reconstruct::pix2pix_model::Pix2pixModel;
 use crate::pipeline::reconstruct::vrn::VrnModel;
 use crate::pipeline::reconstruct::{landmarks, pix2pix, vrn};
@@ -26,6 +27,7 @@ pub struct Models {
     detector: Option<Detector>,
     vrn: Option<VrnModel>,
     pix2pix: Option<Pix2pixModel>,
+    morphable: Option<MorphableModel>,
 }
 
 impl Models {
@@ -155,6 +157,17 @@ pub fn reconstruct(
                 anyhow::bail!("the pix2pix networks are not loaded");
             };
             Ok(pix2pix::reconstruct(face, detector, net, &pix2pix::Options::default())?.mesh)
+        }
+        Method::Morphable => {
+            stage("load morphable model", 0.0)?;
+            models.detector()?;
+            lazy(&mut models.morphable, || Ok(MorphableModel::embedded()?))?;
+            stage("fit", 0.3)?;
+            let (Some(detector), Some(model)) = (&models.detector, &models.morphable) else {
+                anyhow::bail!("the morphable model is not loaded");
+            };
+            let options = morphable::method::Options::default();
+            Ok(morphable::method::reconstruct(face, detector, model, &options)?.mesh)
         }
     }
 }

@@ -5,12 +5,11 @@
 //! Text uses the Ubuntu Light font egui ships (`epaint_default_fonts`), registered with
 //! plotters' `ab_glyph` backend, so no system font is needed.
 
-use crate::eval::recon::{
-    Condition, CropInput, CropReconstructor, Row, TestSample, facemesh_on_crop, subset_68,
-};
+use crate::eval::recon::{Condition, CropInput, CropReconstructor, Row, TestSample, subset_68};
 use crate::figure::{Panel, side_by_side, stacked};
 use crate::pipeline::detect::Detector;
 use crate::pipeline::reconstruct::Method;
+use crate::pipeline::reconstruct::crop::crop_landmarks;
 use crate::pipeline::upscale::Upscaler;
 use crate::viewport::headless::HeadlessGpu;
 use crate::viewport::{Shading, ViewOptions, framing_camera};
@@ -184,7 +183,7 @@ pub fn mesh_grid(
     let mut tiles: Vec<Vec<(RgbImage, String)>> = vec![Vec::new(); methods.len()];
     for c in &conditions {
         let crop = c.crop(sample)?;
-        let facemesh = facemesh_on_crop(detector, &crop).ok();
+        let facemesh = crop_landmarks(detector, &crop).ok();
         let lms = facemesh.as_ref().and_then(|l| subset_68(l).ok());
         for (k, (method, reconstructor)) in methods.iter().enumerate() {
             let mesh = lms.as_ref().and_then(|l| {

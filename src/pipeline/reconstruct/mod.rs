@@ -7,12 +7,15 @@
 //!   occupancy volume), with its input encoding in [`vrn_input`].
 //! - [`pix2pix`]: a U-Net's depth map of the face crop as a masked grid mesh
 //!   ([`pix2pix_model`] holds the network's conventions and inference).
+//! - [`morphable`]: the learned morphable model, its robust fit to FaceMesh's landmarks (the
+//!   `3dmm` method) and the coarse depth map the CGAN refiner starts from.
 //! - [`crop`]: the face crop framed like the synthetic training samples.
 //!
 //! [`Method`] names them for the CLI, the GUI and the evaluation; a new method adds a variant.
 
 pub mod crop;
 pub mod landmarks;
+pub mod morphable;
 pub mod pix2pix;
 pub mod pix2pix_model;
 pub mod vrn;
@@ -40,11 +43,15 @@ pub enum Method {
     Vrn,
     /// pix2pix: a U-Net depth map of the face crop, meshed as a masked grid.
     Pix2pix,
+    /// The learned morphable model fitted to FaceMesh's 468 landmarks (coarse 3DMM).
+    #[value(name = "3dmm")]
+    #[serde(rename = "3dmm")]
+    Morphable,
 }
 
 impl Method {
     /// Every method, in display order.
-    pub const ALL: [Self; 3] = [Self::Landmarks, Self::Vrn, Self::Pix2pix];
+    pub const ALL: [Self; 4] = [Self::Landmarks, Self::Vrn, Self::Pix2pix, Self::Morphable];
 
     /// Short lowercase name, as on the command line.
     #[must_use]
@@ -53,6 +60,7 @@ impl Method {
             Self::Landmarks => "landmarks",
             Self::Vrn => "vrn",
             Self::Pix2pix => "pix2pix",
+            Self::Morphable => "3dmm",
         }
     }
 }
