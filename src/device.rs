@@ -131,7 +131,7 @@ pub fn select(choice: DeviceChoice) -> Result<SelectedDevice, DeviceError> {
                 device,
                 description: "CUDA device 0".into(),
             },
-            Err(e) => cpu(format!("no usable CUDA device: {e}")),
+            Err(e) => cpu(format!("no usable CUDA device: {}", first_line(&e))),
         }),
         DeviceChoice::Cuda(index) if !cuda_compiled() => Err(DeviceError::NotCompiled(index)),
         DeviceChoice::Cuda(index) => Device::new_cuda(index)
@@ -141,9 +141,15 @@ pub fn select(choice: DeviceChoice) -> Result<SelectedDevice, DeviceError> {
             })
             .map_err(|e| DeviceError::Unavailable {
                 index,
-                reason: e.to_string(),
+                reason: first_line(&e),
             }),
     }
+}
+
+/// The first line of a candle error (its message without the backtrace candle appends when
+/// `RUST_BACKTRACE` is set).
+fn first_line(e: &candle_core::Error) -> String {
+    e.to_string().lines().next().unwrap_or_default().to_owned()
 }
 
 /// Like [`select`], but an explicit CUDA device that cannot be used falls back to the CPU as

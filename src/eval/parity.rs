@@ -167,8 +167,8 @@ pub struct ParityError {
     pub network: &'static str,
     /// Device name ("Cpu", "Cuda(...)").
     pub device: String,
-    /// Candle's error.
-    pub source: candle_core::Error,
+    /// Candle's error (boxed: it is large).
+    pub source: Box<candle_core::Error>,
 }
 
 /// Largest absolute difference between two equally long slices (infinite when the lengths
@@ -234,7 +234,7 @@ pub fn compare(
         move |source| ParityError {
             network: network.name(),
             device,
-            source,
+            source: Box::new(source),
         }
     };
     let xs = input(network, 0x5EED).map_err(fail(&Device::Cpu))?;
