@@ -27,6 +27,8 @@ pub enum Target {
     Sr(SrArgs),
     /// Reconstruction NME on the synthetic test split per face width and upscaler.
     Recon(ReconArgs),
+    /// Depth MAE of the 3DMM coarse fit and of its CGAN refinement on synthetic shards.
+    Refiner(super::refiner::EvalArgs),
 }
 
 /// Arguments of `visage eval sr`.
@@ -57,6 +59,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     match &args.target {
         Target::Sr(a) => run_sr(a),
         Target::Recon(a) => recon(a),
+        Target::Refiner(a) => super::refiner::run_eval(a),
     }
 }
 

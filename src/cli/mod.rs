@@ -7,6 +7,7 @@ pub mod detect;
 pub mod eval;
 pub mod mesh_info;
 pub mod reconstruct;
+pub mod refiner;
 pub mod render;
 pub mod synth;
 pub mod train;

@@ -7,6 +7,8 @@
 //!   occupancy volume), with its input encoding in [`vrn_input`].
 //! - [`pix2pix`]: a U-Net's depth map of the face crop as a masked grid mesh
 //!   ([`pix2pix_model`] holds the network's conventions and inference).
+//! - [`refiner_model`]: the CGAN refiner of a coarse morphable-model depth map (network input,
+//!   inference, embedded weights).
 //! - [`crop`]: the face crop framed like the synthetic training samples.
 //!
 //! [`Method`] names them for the CLI, the GUI and the evaluation; a new method adds a variant.
@@ -15,6 +17,7 @@ pub mod crop;
 pub mod landmarks;
 pub mod pix2pix;
 pub mod pix2pix_model;
+pub mod refiner_model;
 pub mod vrn;
 pub mod vrn_input;
 
