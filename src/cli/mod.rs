@@ -6,6 +6,7 @@ pub mod degrade;
 pub mod detect;
 pub mod eval;
 pub mod mesh_info;
+pub mod morphable;
 pub mod reconstruct;
 pub mod refiner;
 pub mod render;
@@ -55,6 +56,8 @@ pub enum Command {
     Reconstruct(reconstruct::Args),
     /// Render a mesh file to a PNG with the viewport's renderer (no window needed).
     Render(render::Args),
+    /// Build the learned morphable face model from the ICT Face Model.
+    Morphable(morphable::Args),
 }
 
 impl Command {
@@ -74,6 +77,7 @@ impl Command {
             Self::Detect(a) => detect::run(a),
             Self::Reconstruct(a) => reconstruct::run(a),
             Self::Render(a) => render::run(a),
+            Self::Morphable(a) => morphable::run(a),
         }
     }
 }

@@ -14,9 +14,10 @@
 //! Methods plug in through [`CropReconstructor`].
 
 use super::align::{SurfaceIndex, icp};
+use crate::pipeline::detect::Detector;
 use crate::pipeline::detect::landmarks68::to_68;
-use crate::pipeline::detect::{Detector, Roi};
 use crate::pipeline::mesh::Mesh;
+use crate::pipeline::reconstruct::crop::crop_landmarks;
 use crate::pipeline::reconstruct::vrn::{Options, VrnModel};
 use crate::pipeline::upscale::{Upscaler, upscale};
 use crate::synth::shard::Shard;
@@ -175,20 +176,8 @@ pub enum LandmarkSource<'a> {
 /// # Errors
 /// No face seen by FaceMesh.
 pub fn facemesh_68(detector: &Detector, crop: &RgbImage) -> anyhow::Result<Vec<[f32; 2]>> {
-    #[allow(clippy::cast_precision_loss)]
-    let side = crop.width() as f32;
-    let roi = Roi {
-        center: [side / 2.0, side / 2.0],
-        size: side,
-        rotation: 0.0,
-    };
-    let first = detector.landmarks_in(crop, &roi)?;
-    let second = Roi::from_landmarks(&first.points)
-        .map(|r| detector.landmarks_in(crop, &r))
-        .transpose()?
-        .filter(|l| l.presence >= first.presence)
-        .unwrap_or(first);
-    let p68 = to_68(&second.points).context("FaceMesh returned too few points")?;
+    let marks = crop_landmarks(detector, crop)?;
+    let p68 = to_68(&marks.points).context("FaceMesh returned too few points")?;
     Ok(p68.iter().map(|p| [p[0], p[1]]).collect())
 }
 

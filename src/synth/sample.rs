@@ -127,7 +127,16 @@ impl Engine {
     /// # Errors
     /// [`SynthError::Jpeg`] when the JPEG degradation fails.
     pub fn render(&self, id: u64) -> Result<Sample, SynthError> {
-        let params = SampleParams::draw(&self.model, id);
+        self.render_params(SampleParams::draw(&self.model, id))
+    }
+
+    /// Renders a sample from explicit parameters (e.g. a drawn set with the pose overridden);
+    /// `params.id` seeds the occluder and degradation noise.
+    ///
+    /// # Errors
+    /// [`SynthError::Jpeg`] when the JPEG degradation fails.
+    pub fn render_params(&self, params: SampleParams) -> Result<Sample, SynthError> {
+        let id = params.id;
         let size = self.options.size;
         let camera = Camera::new(
             self.pivot,

@@ -11,6 +11,7 @@
 
 pub mod checkpoint;
 pub mod espcn;
+pub mod morphable;
 pub mod pix2pix;
 pub mod pix2pix_data;
 pub mod refiner;

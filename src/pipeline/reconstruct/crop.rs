@@ -10,7 +10,7 @@
 //! their roll too.
 
 use crate::pipeline::detect::landmarks68::to_68;
-use crate::pipeline::detect::{AlignedCrop, Landmarks, Roi, aligned_crop};
+use crate::pipeline::detect::{AlignedCrop, DetectError, Detector, Landmarks, Roi, aligned_crop};
 use image::RgbImage;
 
 /// Outer-eye-corner distance as a fraction of the crop side.
@@ -44,6 +44,28 @@ pub fn face_roi(landmarks: &Landmarks) -> Option<Roi> {
 #[must_use]
 pub fn face_crop(photo: &RgbImage, landmarks: &Landmarks, size: u32) -> Option<AlignedCrop> {
     face_roi(landmarks).map(|roi| aligned_crop(photo, &roi, size))
+}
+
+/// FaceMesh's 468 landmarks on a face crop that is already framed like a synthetic sample (crop
+/// pixels, `z` in x's units, smaller = nearer): one pass on the whole crop, a second on the ROI
+/// of the first pass's landmarks, the one with the higher presence kept.
+///
+/// # Errors
+/// [`DetectError::Network`].
+pub fn crop_landmarks(detector: &Detector, crop: &RgbImage) -> Result<Landmarks, DetectError> {
+    #[allow(clippy::cast_precision_loss)]
+    let side = crop.width() as f32;
+    let roi = Roi {
+        center: [side / 2.0, side / 2.0],
+        size: side,
+        rotation: 0.0,
+    };
+    let first = detector.landmarks_in(crop, &roi)?;
+    Ok(Roi::from_landmarks(&first.points)
+        .map(|r| detector.landmarks_in(crop, &r))
+        .transpose()?
+        .filter(|l| l.presence >= first.presence)
+        .unwrap_or(first))
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 
 pub mod crop;
 pub mod landmarks;
+pub mod morphable;
 pub mod pix2pix;
 pub mod pix2pix_model;
 pub mod refiner_model;

@@ -1,0 +1,259 @@
+//! The project's learned morphable face model (DESIGN.md section 4) and the coarse face it gives
+//! for a face crop: the first stage of the 3DMM + CGAN path (Galteri et al., CVIU 2019).
+//!
+//! - [`topology`]: FaceMesh's 468 landmarks and triangles, subdivided once (1790 vertices).
+//! - [`MorphableModel`]: a PCA shape model over that topology (mean, orthonormal basis, sigmas),
+//!   learned from sampled ICT Face Model shapes by `visage morphable build`
+//!   ([`crate::train::morphable`]); only the learned model is committed
+//!   (`weights/morphable.safetensors`, embedded in the binary).
+//! - [`fit`]: pose and coefficients from FaceMesh's 468 3D landmarks (robust, milliseconds).
+//! - [`depth`]: the fitted mesh rasterised into the crop as a depth map and mask.
+//! - [`method`]: the `3dmm` reconstruction method (photo -> fitted dense mesh).
+//!
+//! Model frame: centimetres, +X the subject's left, +Y up, +Z out of the face (the ICT frame).
+//! Fits and depth maps live in the crop frame of [`crate::pipeline::mesh`] (+X right, +Y up,
+//! +Z towards the camera, crop pixels).
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use visage::pipeline::reconstruct::morphable::{MorphableModel, coarse_depth};
+//! let crop = image::open("crop128.png")?.to_rgb8();
+//! let detector = visage::pipeline::detect::Detector::new(&candle_core::Device::Cpu)?;
+//! let model = MorphableModel::embedded()?;
+//! let coarse = coarse_depth(&crop, &detector, &model)?;
+//! assert_eq!(coarse.depth.len(), coarse.side * coarse.side);
+//! # Ok(()) }
+//! ```
+
+pub mod depth;
+pub mod fit;
+pub mod method;
+pub mod topology;
+
+use crate::pipeline::detect::DetectError;
+use crate::pipeline::reconstruct::crop::crop_landmarks;
+use candle_core::{DType, Device, Tensor};
+use image::RgbImage;
+use std::collections::HashMap;
+use std::path::Path;
+
+pub use depth::CoarseDepth;
+pub use fit::{Fit, FitOptions};
+pub use topology::LANDMARKS;
+
+/// The committed model, embedded in the binary.
+pub const WEIGHTS: &[u8] = include_bytes!("../../../../weights/morphable.safetensors");
+
+/// Errors of the morphable model and its fit.
+#[derive(Debug, thiserror::Error)]
+pub enum MorphableError {
+    /// The model file is missing, unreadable or malformed.
+    #[error("{path}: bad morphable model ({what})")]
+    Format {
+        /// File (or "embedded").
+        path: String,
+        /// What is wrong.
+        what: String,
+    },
+    /// FaceMesh failed on the crop.
+    #[error(transparent)]
+    Detect(#[from] DetectError),
+    /// Too few landmarks, or landmarks that do not frame a face.
+    #[error("cannot fit the morphable model: {0}")]
+    Fit(String),
+}
+
+/// A linear shape model over the dense topology:
+/// `shape(a) = mean + sum_k a_k sigma_k basis_k`, with `a ~ N(0, I)` a priori.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MorphableModel {
+    /// Mean shape, `[V]`, model frame, centimetres.
+    pub mean: Vec<[f32; 3]>,
+    /// Orthonormal components, `[K, V * 3]` row-major.
+    pub basis: Vec<f32>,
+    /// Standard deviation of each component, `[K]`, centimetres.
+    pub sigma: Vec<f32>,
+    /// Triangles of the dense topology (counter-clockwise seen from +Z).
+    pub triangles: Vec<[u32; 3]>,
+    /// Parent landmarks of the midpoint vertices ([`topology::Dense::edges`]).
+    pub edges: Vec<[u32; 2]>,
+}
+
+impl MorphableModel {
+    /// The committed model (`weights/morphable.safetensors`).
+    ///
+    /// # Errors
+    /// [`MorphableError::Format`] when the embedded file is malformed (a build problem).
+    pub fn embedded() -> Result<Self, MorphableError> {
+        Self::from_bytes(WEIGHTS, "weights/morphable.safetensors (embedded)")
+    }
+
+    /// Loads a model file written by [`MorphableModel::save`].
+    ///
+    /// # Errors
+    /// [`MorphableError::Format`] for a missing or malformed file.
+    pub fn load(path: &Path) -> Result<Self, MorphableError> {
+        let name = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| MorphableError::Format {
+            path: name.clone(),
+            what: e.to_string(),
+        })?;
+        Self::from_bytes(&bytes, &name)
+    }
+
+    /// Parses the safetensors layout: `mean` [V, 3] f32, `basis` [K, V*3] f32, `sigma` [K] f32,
+    /// `triangles` [T, 3] u32, `edges` [E, 2] u32.
+    ///
+    /// # Errors
+    /// [`MorphableError::Format`] when a tensor is missing or the sizes disagree.
+    pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Self, MorphableError> {
+        let bad = |what: String| MorphableError::Format {
+            path: name.to_string(),
+            what,
+        };
+        let map = candle_core::safetensors::load_buffer(bytes, &Device::Cpu)
+            .map_err(|e| bad(e.to_string()))?;
+        let get = |key: &str| map.get(key).ok_or_else(|| bad(format!("no `{key}`")));
+        let f32s = |key: &str| -> Result<Vec<f32>, MorphableError> {
+            get(key)?
+                .flatten_all()
+                .and_then(|t| t.to_dtype(DType::F32))
+                .and_then(|t| t.to_vec1())
+                .map_err(|e| bad(e.to_string()))
+        };
+        let u32s = |key: &str| -> Result<Vec<u32>, MorphableError> {
+            get(key)?
+                .flatten_all()
+                .and_then(|t| t.to_vec1())
+                .map_err(|e| bad(e.to_string()))
+        };
+        let mean: Vec<[f32; 3]> = f32s("mean")?
+            .chunks_exact(3)
+            .map(|c| [c[0], c[1], c[2]])
+            .collect();
+        let model = Self {
+            basis: f32s("basis")?,
+            sigma: f32s("sigma")?,
+            triangles: u32s("triangles")?
+                .chunks_exact(3)
+                .map(|c| [c[0], c[1], c[2]])
+                .collect(),
+            edges: u32s("edges")?
+                .chunks_exact(2)
+                .map(|c| [c[0], c[1]])
+                .collect(),
+            mean,
+        };
+        model.check().map_err(bad)?;
+        Ok(model)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let v = self.mean.len();
+        if v != LANDMARKS + self.edges.len() {
+            return Err(format!("{v} vertices for {} edges", self.edges.len()));
+        }
+        if self.basis.len() != self.sigma.len() * v * 3 {
+            return Err(format!("basis of {} values", self.basis.len()));
+        }
+        if let Some(i) = self.triangles.iter().flatten().find(|&&i| i as usize >= v) {
+            return Err(format!("triangle index {i} >= {v}"));
+        }
+        Ok(())
+    }
+
+    /// Writes the model as safetensors (the layout [`MorphableModel::from_bytes`] reads).
+    ///
+    /// # Errors
+    /// Candle's error when the file cannot be written.
+    pub fn save(&self, path: &Path) -> candle_core::Result<()> {
+        let dev = Device::Cpu;
+        let (v, k) = (self.mean.len(), self.sigma.len());
+        let flat: Vec<f32> = self.mean.iter().flatten().copied().collect();
+        let tris: Vec<u32> = self.triangles.iter().flatten().copied().collect();
+        let edges: Vec<u32> = self.edges.iter().flatten().copied().collect();
+        let map: HashMap<String, Tensor> = [
+            ("mean", Tensor::from_vec(flat, (v, 3), &dev)?),
+            ("basis", Tensor::from_slice(&self.basis, (k, v * 3), &dev)?),
+            ("sigma", Tensor::from_slice(&self.sigma, k, &dev)?),
+            (
+                "triangles",
+                Tensor::from_vec(tris, (self.triangles.len(), 3), &dev)?,
+            ),
+            (
+                "edges",
+                Tensor::from_vec(edges, (self.edges.len(), 2), &dev)?,
+            ),
+        ]
+        .into_iter()
+        .map(|(n, t)| (n.to_string(), t))
+        .collect();
+        candle_core::safetensors::save(&map, path)
+    }
+
+    /// Number of vertices `V`.
+    #[must_use]
+    pub fn vertex_count(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// Number of components `K`.
+    #[must_use]
+    pub fn components(&self) -> usize {
+        self.sigma.len()
+    }
+
+    /// Component `k` as `V * 3` values (unit norm).
+    #[must_use]
+    pub fn component(&self, k: usize) -> &[f32] {
+        let n = self.mean.len() * 3;
+        &self.basis[k * n..(k + 1) * n]
+    }
+
+    /// The shape for coefficients `a` (in sigmas; missing ones count as 0), model frame, cm.
+    #[must_use]
+    pub fn shape(&self, a: &[f32]) -> Vec<[f32; 3]> {
+        let mut flat: Vec<f32> = self.mean.iter().flatten().copied().collect();
+        for (k, (&ak, &s)) in a.iter().zip(&self.sigma).enumerate() {
+            if ak != 0.0 {
+                for (o, b) in flat.iter_mut().zip(self.component(k)) {
+                    *o += ak * s * b;
+                }
+            }
+        }
+        flat.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect()
+    }
+}
+
+/// FaceMesh's landmarks (photo or crop pixels `[x, y down, z]`, smaller z = nearer) in the crop
+/// frame of a crop `side` pixels high: `[x, side - y, -z]`, already in crop pixels.
+#[must_use]
+pub fn crop_frame_points(points: &[[f32; 3]], side: f32) -> Vec<[f32; 3]> {
+    points.iter().map(|p| [p[0], side - p[1], -p[2]]).collect()
+}
+
+/// The coarse face of a face crop framed like a synthetic sample (any square side; 128 for the
+/// synthetic data): FaceMesh's 468 landmarks on the crop, the robust model fit, the fitted dense
+/// mesh rasterised into the crop (see [`CoarseDepth`] for the units).
+///
+/// # Errors
+/// FaceMesh failure, or landmarks the model cannot be fitted to.
+pub fn coarse_depth(
+    crop: &RgbImage,
+    detector: &crate::pipeline::detect::Detector,
+    model: &MorphableModel,
+) -> Result<CoarseDepth, MorphableError> {
+    let marks = crop_landmarks(detector, crop)?;
+    #[allow(clippy::cast_precision_loss)]
+    let side = crop.height() as f32;
+    let fitted = fit::fit(
+        model,
+        &crop_frame_points(&marks.points, side),
+        &FitOptions::default(),
+    )?;
+    Ok(depth::render(
+        &fitted.vertices(model),
+        &model.triangles,
+        crop.width() as usize,
+    ))
+}
