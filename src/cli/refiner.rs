@@ -3,10 +3,13 @@
 //! once and cached (`<cache-dir>/<folder name>_<source>.safetensors`).
 
 use crate::nn::refiner::RefinerConfig;
+use crate::pipeline::detect::Detector;
+use crate::pipeline::reconstruct::morphable::{MorphableModel, coarse_depth};
 use crate::pipeline::reconstruct::refiner_model::{RefinerModel, SHIPPED_RGB};
 use crate::synth::Shard;
 use crate::train::refiner::{RefinerTrainOptions, train};
 use crate::train::refiner_data::{CoarseCache, CoarseFit, blurred_truth, load_or_build, load_set};
+use image::RgbImage;
 use std::path::{Path, PathBuf};
 
 /// Where the coarse depth maps come from.
@@ -41,9 +44,26 @@ fn coarse_cache(
     let path = cache_dir.join(format!("{stem}_{}.safetensors", source.name()));
     let fit: Box<dyn FnMut(&Shard, usize) -> anyhow::Result<Option<CoarseFit>>> = match source {
         CoarseSource::Blur => Box::new(blurred_truth),
-        CoarseSource::Fit3dmm => Box::new(|_: &Shard, _: usize| {
-            anyhow::bail!("the morphable-model fit is not in this build yet")
-        }),
+        CoarseSource::Fit3dmm => {
+            let detector = Detector::new(&super::device()?)?;
+            let model = MorphableModel::embedded()?;
+            let mut reported = 0usize;
+            Box::new(move |shard: &Shard, i: usize| {
+                let side = u32::try_from(shard.info.size)?;
+                let crop = RgbImage::from_raw(side, side, shard.u8s("rgb", i)?)
+                    .ok_or_else(|| anyhow::anyhow!("rgb sample {i} of the wrong size"))?;
+                match coarse_depth(&crop, &detector, &model) {
+                    Ok(c) => Ok(Some((c.depth, c.mask, c.side))),
+                    Err(e) => {
+                        if reported < 5 {
+                            eprintln!("sample {i}: no coarse fit ({e})");
+                            reported += 1;
+                        }
+                        Ok(None)
+                    }
+                }
+            })
+        }
     };
     load_or_build(dir, &path, source.name(), limit, fit)
 }

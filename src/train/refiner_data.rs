@@ -412,7 +412,7 @@ mod tests {
     fn target_depth_is_aligned_on_the_region() {
         // Coarse: a tilted plane on a centred square; truth: the same plane shifted by 20 crop
         // pixels on a larger square. After alignment the depth channels agree on the region.
-        let side = 128;
+        let side: usize = 128;
         let inside =
             |i: usize, h: usize| (i / side).abs_diff(64) < h && (i % side).abs_diff(64) < h;
         let plane: Vec<f32> = (0..side * side).map(|i| 0.3 * (i % side) as f32).collect();

@@ -14,6 +14,7 @@
 
 use crate::nn::refiner::{DCE_CHANNELS, Refiner, RefinerConfig};
 use crate::pipeline::dce::{Dce, dce, downsample_masked, mask_mean};
+use crate::pipeline::reconstruct::morphable::CoarseDepth;
 use crate::pipeline::reconstruct::pix2pix_model::network_input as rgb_input;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
@@ -271,6 +272,20 @@ impl RefinerModel {
         });
         Ok(apply_correction(depth, mask, side, &input, &refined))
     }
+
+    /// Refines the morphable-model fit `coarse` of the face crop `rgb` (the crop `coarse` was
+    /// fitted on): the refined depth, `coarse.side` squared, same units, frame and mask; off the
+    /// mask the coarse values are kept. See [`RefinerModel::refine`].
+    ///
+    /// # Errors
+    /// As [`RefinerModel::refine`].
+    pub fn refine_coarse(
+        &self,
+        coarse: &CoarseDepth,
+        rgb: &RgbImage,
+    ) -> Result<Vec<f32>, RefinerError> {
+        self.refine(&coarse.depth, &coarse.mask, coarse.side, rgb)
+    }
 }
 
 #[cfg(test)]
@@ -291,7 +306,7 @@ mod tests {
 
     #[test]
     fn coarse_input_layout_and_errors() {
-        let side = 128;
+        let side: usize = 128;
         let mask: Vec<bool> = (0..side * side)
             .map(|i| (i / side).abs_diff(64) < 30 && (i % side).abs_diff(64) < 30)
             .collect();
