@@ -18,8 +18,7 @@ use crate::pipeline::reconstruct::morphable::CoarseDepth;
 use crate::pipeline::reconstruct::pix2pix_model::network_input as rgb_input;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use image::imageops::{FilterType, resize};
-use image::{ImageBuffer, Luma, RgbImage};
+use image::RgbImage;
 use std::path::Path;
 
 /// Side of the refiner's maps, pixels.
@@ -113,29 +112,37 @@ pub fn spacing(side: usize) -> f32 {
 }
 
 /// `values` (`from x from`, only `mask` pixels count) resized to `to x to` by a masked bilinear
-/// filter; pixels with no masked neighbour get 0.
+/// filter (pixel centres aligned, as image resizers do); pixels with no masked neighbour get 0.
 #[must_use]
 pub fn masked_upsample(values: &[f32], mask: &[bool], from: usize, to: usize) -> Vec<f32> {
-    let (f, t) = (
-        u32::try_from(from).unwrap_or(0),
-        u32::try_from(to).unwrap_or(0),
-    );
-    let weighted: Vec<f32> = values
-        .iter()
-        .zip(mask)
-        .map(|(&v, &m)| if m { v } else { 0.0 })
-        .collect();
-    let weights: Vec<f32> = mask.iter().map(|&m| f32::from(u8::from(m))).collect();
-    let up = |data: Vec<f32>| {
-        ImageBuffer::<Luma<f32>, Vec<f32>>::from_raw(f, f, data)
-            .map(|img| resize(&img, t, t, FilterType::Triangle).into_raw())
-            .unwrap_or_else(|| vec![0.0; to * to])
+    let scale = from as f32 / to.max(1) as f32;
+    let last = from.saturating_sub(1);
+    // Source taps and weights of one output coordinate.
+    let taps = |o: usize| {
+        let u = ((o as f32 + 0.5) * scale - 0.5).max(0.0);
+        let i0 = (u.floor() as usize).min(last);
+        let f = u - i0 as f32;
+        [(i0, 1.0 - f), ((i0 + 1).min(last), f)]
     };
-    let (num, den) = (up(weighted), up(weights));
-    num.iter()
-        .zip(&den)
-        .map(|(&a, &w)| if w > 1e-3 { a / w } else { 0.0 })
-        .collect()
+    let mut out = vec![0.0f32; to * to];
+    for y in 0..to {
+        for x in 0..to {
+            let (mut num, mut den) = (0.0f32, 0.0f32);
+            for (r, wy) in taps(y) {
+                for (c, wx) in taps(x) {
+                    let i = r * from + c;
+                    if mask[i] {
+                        num += wy * wx * values[i];
+                        den += wy * wx;
+                    }
+                }
+            }
+            if den > 1e-3 {
+                out[y * to + x] = num / den;
+            }
+        }
+    }
+    out
 }
 
 /// The full-resolution refined map: `coarse` (`side x side` on `mask`) plus the correction
@@ -296,12 +303,20 @@ mod tests {
     fn upsampling_a_constant_correction_is_exact() {
         let mask: Vec<bool> = (0..16).map(|i| i % 4 < 2).collect();
         let up = masked_upsample(&[2.5; 16], &mask, 4, 8);
-        // Inside the (left-half) mask every pixel gets 2.5; far right pixels have no masked
-        // neighbour and get 0.
+        // Every pixel with a masked neighbour gets 2.5 (values far outside [0, 1] are kept);
+        // far right pixels have none and get 0.
         for r in 0..8 {
-            assert!((up[r * 8] - 2.5).abs() < 1e-5, "{up:?}");
+            for c in 0..5 {
+                assert!((up[r * 8 + c] - 2.5).abs() < 1e-5, "{up:?}");
+            }
             assert_eq!(up[r * 8 + 7], 0.0);
         }
+        // A ramp is interpolated linearly between pixel centres.
+        let ramp = masked_upsample(&[0.0, -4.0, 0.0, -4.0], &[true; 4], 2, 4);
+        assert!(
+            (ramp[1] + 1.0).abs() < 1e-5 && (ramp[2] + 3.0).abs() < 1e-5,
+            "{ramp:?}"
+        );
     }
 
     #[test]
