@@ -31,6 +31,9 @@ impl CoarseSource {
     }
 }
 
+/// A coarse fitter of shard samples.
+type FitFn = Box<dyn FnMut(&Shard, usize) -> anyhow::Result<Option<CoarseFit>>>;
+
 /// The coarse fits of the first `limit` samples of `dir`, cached in `cache_dir`.
 fn coarse_cache(
     dir: &Path,
@@ -42,7 +45,7 @@ fn coarse_cache(
         .file_name()
         .map_or_else(|| "data".into(), |n| n.to_string_lossy().into_owned());
     let path = cache_dir.join(format!("{stem}_{}.safetensors", source.name()));
-    let fit: Box<dyn FnMut(&Shard, usize) -> anyhow::Result<Option<CoarseFit>>> = match source {
+    let fit: FitFn = match source {
         CoarseSource::Blur => Box::new(blurred_truth),
         CoarseSource::Fit3dmm => {
             let detector = Detector::new(&super::device()?)?;

@@ -189,7 +189,7 @@ mod tests {
     fn plane_has_no_curvature_and_constant_elevation() {
         // z = 0.5 x - 0.25 y + 3 on a disc: slope |grad| = sqrt(0.3125), elevation atan of it.
         let (depth, mask) = surface(32, |x, y| {
-            ((x - 16.0).powi(2) + (y - 16.0).powi(2) < 144.0).then(|| 0.5 * x - 0.25 * y + 3.0)
+            ((x - 16.0).powi(2) + (y - 16.0).powi(2) < 144.0).then_some(0.5 * x - 0.25 * y + 3.0)
         });
         let centre = mask_mean(&depth, &mask);
         let img = dce(&depth, &mask, 32, 1.0, centre);

@@ -20,7 +20,7 @@ use candle_core::{Device, Tensor};
 use image::RgbImage;
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A coarse fit: depth (crop pixels), mask, side.
 pub type CoarseFit = (Vec<f32>, Vec<bool>, usize);
@@ -347,7 +347,7 @@ impl RefinerSet {
 /// # Errors
 /// Unreadable shards; a cache shorter than the samples asked for.
 pub fn load_set(
-    dir: &PathBuf,
+    dir: &Path,
     cache: &CoarseCache,
     rgb: bool,
     limit: Option<usize>,

@@ -80,7 +80,7 @@ pub fn coarse_input(
     rgb: Option<&RgbImage>,
 ) -> Result<CoarseInput, RefinerError> {
     if side < NET_SIDE
-        || side % NET_SIDE != 0
+        || !side.is_multiple_of(NET_SIDE)
         || depth.len() != side * side
         || mask.len() != side * side
     {
