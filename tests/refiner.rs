@@ -31,7 +31,11 @@ fn embedded_refiner_corrects_fixture_fits() {
         let refined = refiner.refine_coarse(&coarse, &crop).unwrap();
         assert_eq!(refined.len(), coarse.side * coarse.side);
         let inside: Vec<usize> = (0..refined.len()).filter(|&i| coarse.mask[i]).collect();
-        assert!(inside.len() > 1000, "{name}: fit covers {} pixels", inside.len());
+        assert!(
+            inside.len() > 1000,
+            "{name}: fit covers {} pixels",
+            inside.len()
+        );
         assert!(refined.iter().all(|v| v.is_finite()));
         // Off the mask the coarse values are kept.
         assert!(
@@ -46,6 +50,9 @@ fn embedded_refiner_corrects_fixture_fits() {
             / inside.len() as f32;
         println!("{name}: mean |refined - coarse| = {change:.3} crop px");
         assert!(change > 1e-3, "{name}: the refiner changed nothing");
-        assert!(change < 8.0, "{name}: correction of {change} px is not a refinement");
+        assert!(
+            change < 8.0,
+            "{name}: correction of {change} px is not a refinement"
+        );
     }
 }
