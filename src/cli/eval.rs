@@ -30,6 +30,8 @@ pub enum Target {
     /// Everything: super-resolution, every method x upscaler x face width, plots and
     /// per-stage timings, written as a Markdown report with PNG plots.
     Report(ReportArgs),
+    /// Depth MAE of the 3DMM coarse fit and of its CGAN refinement on synthetic shards.
+    Refiner(super::refiner::EvalArgs),
 }
 
 /// Arguments of `visage eval sr`.
@@ -61,6 +63,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         Target::Sr(a) => run_sr(a),
         Target::Recon(a) => recon(a),
         Target::Report(a) => report(a),
+        Target::Refiner(a) => super::refiner::run_eval(a),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod mesh_info;
 pub mod morphable;
 pub mod parity;
 pub mod reconstruct;
+pub mod refiner;
 pub mod render;
 pub mod synth;
 pub mod train;

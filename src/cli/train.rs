@@ -30,6 +30,8 @@ pub enum Model {
     Vrn(VrnArgs),
     /// pix2pix depth generator (U-Net + PatchGAN) on synthetic shards.
     Pix2pix(Pix2pixArgs),
+    /// The 3DMM path's CGAN refiner on coarse fits of synthetic shards.
+    Refiner(super::refiner::TrainArgs),
 }
 
 /// Arguments of `visage train vrn`.
@@ -122,6 +124,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     match &args.model {
         Model::Pix2pix(a) => run_pix2pix(a),
         Model::Vrn(a) => run_vrn(a),
+        Model::Refiner(a) => super::refiner::run_train(a),
         Model::Espcn(a) => {
             let opts = EspcnTrainOptions {
                 scale: usize::from(a.scale),

@@ -13,6 +13,7 @@
 //!   ([`morphable`] holds the `3dmm` one).
 //! - [`bench`]: per-stage latency of every method on a photo.
 //! - [`report`]: all of the above as one Markdown report with plots (`visage eval report`).
+//! - [`refiner`]: depth MAE of the 3DMM path's coarse fit against its CGAN refinement.
 
 pub mod align;
 pub mod bench;
@@ -22,6 +23,7 @@ pub mod methods;
 pub mod morphable;
 pub mod parity;
 pub mod recon;
+pub mod refiner;
 pub mod report;
 pub mod sr;
 pub mod stats;

@@ -9,6 +9,7 @@
 //! - [`cpu_kernels`]: the fused CPU kernel of their depthwise convolution.
 //! - [`unet`]: the pix2pix U-Net generator (face crop -> depth + mask).
 //! - [`patch_gan`]: the pix2pix PatchGAN discriminator and a stable BCE-with-logits.
+//! - [`refiner`]: the CGAN refiner of the 3DMM path (coarse DCE image -> refined DCE image).
 
 pub mod blazeface;
 pub mod cpu_kernels;
@@ -17,6 +18,7 @@ pub mod espcn_fast;
 pub mod facemesh;
 pub mod layers;
 pub mod patch_gan;
+pub mod refiner;
 pub mod unet;
 pub mod vrn;
 

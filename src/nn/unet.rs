@@ -24,6 +24,8 @@ pub struct UNetConfig {
     pub in_channels: usize,
     /// Output channels (2: depth, mask logit).
     pub out_channels: usize,
+    /// How many leading output channels go through tanh (1 for pix2pix's depth; 0 = all raw).
+    pub tanh_channels: usize,
     /// Channels of each encoder level; the input side must be divisible by `2^levels`.
     pub widths: Vec<usize>,
     /// Group-norm groups (capped at the channel count).
@@ -43,6 +45,7 @@ impl UNetConfig {
         Self {
             in_channels: 3,
             out_channels: 2,
+            tanh_channels: 1,
             widths: vec![32, 64, 128, 128, 128],
             groups: 8,
             dropout: 0.5,
@@ -166,8 +169,9 @@ impl UNet {
         &self.cfg
     }
 
-    /// `[B, in, S, S]` -> `[B, out, S, S]` (S divisible by `2^levels`). Channel 0 goes through
-    /// tanh (depth in [-1, 1]); the others are raw (the mask logit). `train` enables dropout.
+    /// `[B, in, S, S]` -> `[B, out, S, S]` (S divisible by `2^levels`). The first
+    /// `tanh_channels` channels go through tanh (pix2pix: depth in [-1, 1]); the others are raw
+    /// (the mask logit). `train` enables dropout.
     ///
     /// # Errors
     /// Shape errors from candle.
@@ -198,12 +202,18 @@ impl UNet {
             h = h.relu()?;
         }
         let out = self.head.forward(&Tensor::cat(&[&h, &skips[0]], 1)?)?;
-        let depth = out.narrow(1, 0, 1)?.tanh()?;
-        if self.cfg.out_channels == 1 {
-            return Ok(depth);
+        let (k, all) = (
+            self.cfg.tanh_channels.min(self.cfg.out_channels),
+            self.cfg.out_channels,
+        );
+        if k == 0 {
+            return Ok(out);
         }
-        let rest = out.narrow(1, 1, self.cfg.out_channels - 1)?;
-        Tensor::cat(&[&depth, &rest], 1)
+        let squashed = out.narrow(1, 0, k)?.tanh()?;
+        if k == all {
+            return Ok(squashed);
+        }
+        Tensor::cat(&[&squashed, &out.narrow(1, k, all - k)?], 1)
     }
 
     /// Inference forward (no dropout); see [`UNet::forward_t`].

@@ -3,6 +3,7 @@
 //! reconstruction, meshes and their files.
 
 pub mod compare;
+pub mod dce;
 pub mod degrade;
 pub mod detect;
 pub mod export;

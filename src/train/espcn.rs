@@ -56,20 +56,6 @@ fn validate(net: &Espcn, val: &SrBatch) -> anyhow::Result<(f64, f64)> {
     Ok((psnr(mse_net), psnr(mse_bic)))
 }
 
-/// Zeroes `conv3`, so an untrained network returns exactly bicubic and training starts there.
-fn zero_last_layer(vars: &VarMap) -> anyhow::Result<()> {
-    let data = vars
-        .data()
-        .lock()
-        .map_err(|_| anyhow::anyhow!("variable map lock poisoned"))?;
-    for (name, var) in data.iter() {
-        if name.starts_with("conv3.") {
-            var.set(&var.zeros_like()?)?;
-        }
-    }
-    Ok(())
-}
-
 /// Runs (or resumes) training; returns the final state.
 ///
 /// # Errors
@@ -103,7 +89,7 @@ pub fn train(opts: &EspcnTrainOptions, dev: &Device) -> anyhow::Result<TrainStat
             s
         }
         None => {
-            zero_last_layer(&vars)?;
+            super::zero_vars(&vars, "conv3.")?;
             TrainState::default()
         }
     };

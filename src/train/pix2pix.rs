@@ -177,7 +177,8 @@ pub fn validate(g: &UNet, val: &DepthSet) -> anyhow::Result<Validation> {
     })
 }
 
-fn adam(vars: &VarMap, lr: f64) -> candle_core::Result<AdamW> {
+/// Adam as pix2pix uses it (beta1 = 0.5, no weight decay) over every variable of `vars`.
+pub(crate) fn adam(vars: &VarMap, lr: f64) -> candle_core::Result<AdamW> {
     AdamW::new(
         vars.all_vars(),
         ParamsAdamW {

@@ -60,16 +60,7 @@ impl DepthSet {
         for (k, &i) in idx.iter().enumerate() {
             anyhow::ensure!(i < self.len(), "sample {i} of {}", self.len());
             let f = flip.get(k).copied().unwrap_or(false);
-            let copy = |src: &[f32], out: &mut Vec<f32>| {
-                for r in 0..s {
-                    let row = &src[r * s..(r + 1) * s];
-                    if f {
-                        out.extend(row.iter().rev());
-                    } else {
-                        out.extend_from_slice(row);
-                    }
-                }
-            };
+            let copy = |src: &[f32], out: &mut Vec<f32>| push_rows(src, s, f, out);
             for c in 0..3 {
                 copy(&self.inputs[(3 * i + c) * n..(3 * i + c + 1) * n], &mut x);
             }
@@ -83,6 +74,18 @@ impl DepthSet {
             Tensor::from_vec(z, (b, 1, s, s), &dev)?,
             Tensor::from_vec(m, (b, 1, s, s), &dev)?,
         ))
+    }
+}
+
+/// Appends the `side x side` map `src` to `out`, each row reversed when `flip` (a left-right
+/// mirror).
+pub fn push_rows(src: &[f32], side: usize, flip: bool, out: &mut Vec<f32>) {
+    for row in src.chunks_exact(side.max(1)) {
+        if flip {
+            out.extend(row.iter().rev());
+        } else {
+            out.extend_from_slice(row);
+        }
     }
 }
 

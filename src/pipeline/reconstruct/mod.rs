@@ -9,6 +9,8 @@
 //!   ([`pix2pix_model`] holds the network's conventions and inference).
 //! - [`morphable`]: the learned morphable model, its robust fit to FaceMesh's landmarks (the
 //!   `3dmm` method) and the coarse depth map the CGAN refiner starts from.
+//! - [`refiner_model`]: the CGAN refiner of a coarse morphable-model depth map (network input,
+//!   inference, embedded weights).
 //! - [`crop`]: the face crop framed like the synthetic training samples.
 //!
 //! [`Method`] names them for the CLI, the GUI and the evaluation; a new method adds a variant.
@@ -18,6 +20,7 @@ pub mod landmarks;
 pub mod morphable;
 pub mod pix2pix;
 pub mod pix2pix_model;
+pub mod refiner_model;
 pub mod vrn;
 pub mod vrn_input;
 

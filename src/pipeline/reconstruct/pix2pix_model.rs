@@ -10,6 +10,7 @@
 //! A depth map is only defined up to a z offset: predictions are centred on their mask mean.
 
 use crate::nn::unet::{UNet, UNetConfig};
+use crate::pipeline::dce::downsample_masked;
 use crate::pipeline::mesh::from_depth::DepthMap;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
@@ -77,27 +78,9 @@ pub fn normalised_target(
     crop: usize,
     side: usize,
 ) -> (Vec<f32>, Vec<f32>) {
-    let k = (crop / side).max(1);
-    let mut z = vec![0.0f32; side * side];
-    let mut m = vec![0.0f32; side * side];
-    for r in 0..side {
-        for c in 0..side {
-            let (mut sum, mut n) = (0.0, 0usize);
-            for dr in 0..k {
-                for dc in 0..k {
-                    let i = (r * k + dr) * crop + c * k + dc;
-                    if mask.get(i).is_some_and(|&v| v > 0) {
-                        sum += depth[i];
-                        n += 1;
-                    }
-                }
-            }
-            if 2 * n >= k * k && n > 0 {
-                z[r * side + c] = sum / n as f32;
-                m[r * side + c] = 1.0;
-            }
-        }
-    }
+    let head: Vec<bool> = mask.iter().map(|&v| v > 0).collect();
+    let (z, inside) = downsample_masked(depth, &head, crop, side);
+    let m: Vec<f32> = inside.iter().map(|&b| f32::from(u8::from(b))).collect();
     let count = m.iter().sum::<f32>().max(1.0);
     let mean = z.iter().zip(&m).map(|(a, b)| a * b).sum::<f32>() / count;
     let unit = depth_unit(crop);
