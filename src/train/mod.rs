@@ -37,3 +37,26 @@ pub fn zero_vars(vars: &candle_nn::VarMap, prefix: &str) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The next training batch of a GAN trainer (pix2pix, refiner): sample indices drawn without
+/// replacement from `order` (refilled with a fresh shuffle of `0..len` when fewer than `batch`
+/// remain) and a horizontal-flip flag per sample, both from a generator seeded by `seed` and
+/// `step`, so a resumed run continues the same stream.
+pub fn next_batch(
+    order: &mut Vec<usize>,
+    len: usize,
+    batch: usize,
+    seed: u64,
+    step: usize,
+) -> (Vec<usize>, Vec<bool>) {
+    use rand::seq::SliceRandom;
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ (step as u64).wrapping_mul(0x9E37_79B9));
+    if order.len() < batch {
+        *order = (0..len).collect();
+        order.shuffle(&mut rng);
+    }
+    let idx = order.split_off(order.len() - batch.min(order.len()));
+    let flip = idx.iter().map(|_| rng.random_bool(0.5)).collect();
+    (idx, flip)
+}

@@ -14,8 +14,6 @@ use crate::pipeline::reconstruct::pix2pix_model::depth_unit;
 use anyhow::Context;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
-use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -235,15 +233,13 @@ pub fn train(
     let (start, mut last) = (Instant::now(), Instant::now());
     let mut order: Vec<usize> = Vec::new();
     while state.step < opts.steps && start.elapsed().as_secs_f64() < opts.minutes * 60.0 {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(
-            opts.seed ^ (state.step as u64).wrapping_mul(0x9E37_79B9),
+        let (idx, flip) = super::next_batch(
+            &mut order,
+            train_set.len(),
+            opts.batch,
+            opts.seed,
+            state.step,
         );
-        if order.len() < opts.batch {
-            order = (0..train_set.len()).collect();
-            order.shuffle(&mut rng);
-        }
-        let idx: Vec<usize> = order.split_off(order.len() - opts.batch.min(order.len()));
-        let flip: Vec<bool> = idx.iter().map(|_| rng.random_bool(0.5)).collect();
         let (x, y, m) = train_set.batch(&idx, &flip)?;
         let losses = train_step(&mut nets, opts, &x, &y, &m)?;
         state.step += 1;
@@ -298,6 +294,7 @@ pub fn train(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::{Rng, SeedableRng};
 
     /// Discs with a dome-shaped depth whose shading (brightness) encodes the depth.
     fn toy_set(n: usize, seed: u64) -> DepthSet {

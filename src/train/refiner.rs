@@ -17,8 +17,6 @@ use crate::pipeline::reconstruct::refiner_model::NET_SIDE;
 use anyhow::Context;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{AdamW, Optimizer, VarBuilder, VarMap};
-use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -254,15 +252,13 @@ pub fn train(
     let (start, mut last) = (Instant::now(), Instant::now());
     let mut order: Vec<usize> = Vec::new();
     while state.step < opts.steps && start.elapsed().as_secs_f64() < opts.minutes * 60.0 {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(
-            opts.seed ^ (state.step as u64).wrapping_mul(0x9E37_79B9),
+        let (idx, flip) = super::next_batch(
+            &mut order,
+            train_set.len(),
+            opts.batch,
+            opts.seed,
+            state.step,
         );
-        if order.len() < opts.batch {
-            order = (0..train_set.len()).collect();
-            order.shuffle(&mut rng);
-        }
-        let idx: Vec<usize> = order.split_off(order.len() - opts.batch.min(order.len()));
-        let flip: Vec<bool> = idx.iter().map(|_| rng.random_bool(0.5)).collect();
         let (x, y, m) = train_set.batch(&idx, &flip)?;
         let losses = train_step(&mut nets, opts, &x, &y, &m)?;
         state.step += 1;
@@ -312,6 +308,7 @@ pub fn train(
 mod tests {
     use super::*;
     use crate::pipeline::reconstruct::refiner_model::coarse_input;
+    use rand::{Rng, SeedableRng};
 
     /// Domes on discs whose coarse version is a flat-topped (clipped) dome: the refiner has to
     /// put the top back.
