@@ -21,8 +21,8 @@ use super::bench::{bench, with_face_width};
 use super::faces::{NamedFace, real_fixture_faces};
 use super::methods::crop_reconstructor;
 use super::recon::{
-    Condition, CropReconstructor, LandmarkSource, StageClock, TestSample, evaluate, load_test,
-    rows, table,
+    Condition, CropReconstructor, LandmarkSource, StageClock, TestSample, evaluate, face_width,
+    load_test, rows, table,
 };
 use super::sr;
 use crate::pipeline::detect::Detector;
@@ -325,21 +325,32 @@ impl Report<'_> {
     }
 
     fn reconstruction(&self, s: &mut String) {
-        s.push_str(
+        let widths: Vec<f64> = self
+            .samples
+            .iter()
+            .map(|x| f64::from(face_width(&x.landmarks_2d)))
+            .collect();
+        let (lo, hi) = widths
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(l, h), &w| (l.min(w), h.max(w)));
+        let _ = write!(
+            s,
             "## Reconstruction\n\n\
              Protocol (`src/eval/recon.rs`): the clean 128 px render is downscaled so the face \
              (x-extent of its 68 landmarks) is the given width, then enlarged back to 128 px by \
-             the upscaler (\"128\": the crop as rendered, faces 45-109 px wide; faces already \
-             narrower than a width are left as rendered). FaceMesh runs on that crop, as on a \
-             photo, and every method reconstructs it. NME = mean distance from the ground-truth \
-             face-area vertices to the mesh after trimmed rigid ICP, / the 3D outer interocular \
-             distance. NME visible: the same over the ground-truth vertices on the visible \
-             surface only (`src/eval/visible.rs`); about 38 % of the face-area vertices are \
-             hidden in a test view, so a depth-map method cannot score a full NME below about \
-             0.17 even with the true depth (`visage eval recon --method pix2pix --oracle-depth`). \
-             Depth MAE (pix2pix): mean |depth error| on the true head mask, both maps \
-             centred, crop pixels. Failures (no mesh) are counted and left out of the \
-             statistics.\n\n### Aggregates (mean +- std over the samples)\n\n",
+             the upscaler (\"128\": the crop as rendered, where these faces are {lo:.0}-{hi:.0} px \
+             wide, {:.0} on average; faces already narrower than a width are left as rendered). \
+             FaceMesh runs on that crop, as on a photo, and every method reconstructs it. NME = \
+             mean distance from the ground-truth face-area vertices to the mesh after trimmed \
+             rigid ICP, / the 3D outer interocular distance. NME visible: the same over the \
+             ground-truth vertices on the visible surface only (`src/eval/visible.rs`); about \
+             38 % of the face-area vertices are hidden in a test view, so a depth-map method \
+             cannot score a full NME below about 0.17 even with the true depth (`visage eval \
+             recon --method pix2pix --oracle-depth`). Depth MAE (pix2pix, 3dmm): mean |depth \
+             error| on the true head mask, both maps centred, crop pixels. Failures (no mesh) \
+             are counted and left out of the statistics.\n\n### Aggregates (mean +- std over \
+             the samples)\n\n",
+            super::stats::mean_std(&widths).0
         );
         s.push_str(&table(self.recon_rows));
         s.push_str("\n### Per image (NME, first 5 samples)\n\n");

@@ -67,7 +67,8 @@ pub fn series(rows: &[Row], method: Method, upscaler: Upscaler) -> Vec<(f64, f64
     pts
 }
 
-/// Draws mean NME against face width (log axis), one line per method x upscaler, to a PNG.
+/// Draws mean NME against face width (log axis), one line per method x upscaler, to a PNG. The
+/// axis runs on past 128 px to leave the legend room on the right.
 ///
 /// # Errors
 /// No finite point to plot, drawing or writing errors.
@@ -93,7 +94,7 @@ pub fn nme_vs_width(rows: &[Row], methods: &[Method], path: &Path) -> anyhow::Re
             .x_label_area_size(48)
             .y_label_area_size(72)
             .build_cartesian_2d(
-                (20f64..140f64)
+                (20f64..330f64)
                     .log_scale()
                     .with_key_points(vec![24.0, 32.0, 48.0, 64.0, 96.0, 128.0]),
                 (lo - pad)..(hi + pad),
