@@ -1,6 +1,7 @@
-//! The `3dmm` method (the learned morphable model fitted to FaceMesh's landmarks) on the two real
-//! fixture portraits: the mesh must look like a face seen from the front, and the coarse depth
-//! map of the face crop must be a face-shaped depth relief. Run:
+//! The `3dmm` method (the learned morphable model fitted to FaceMesh's landmarks) and `3dmm-cgan`
+//! (the fit refined by the committed CGAN) on the two real fixture portraits: both meshes must
+//! look like a face seen from the front, the refinement must be a bounded correction of the
+//! fit, and the coarse depth map of the face crop must be a face-shaped depth relief. Run:
 //! `cargo test --release --test morphable -- --nocapture` (prints extents, nose tip, fit times).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,6 +11,7 @@ use visage::pipeline::photo::Photo;
 use visage::pipeline::reconstruct::morphable::method::{self, Options};
 use visage::pipeline::reconstruct::morphable::{MorphableModel, coarse_depth};
 use visage::pipeline::reconstruct::pix2pix_model::CROP_SIDE;
+use visage::pipeline::reconstruct::refiner_model::RefinerModel;
 
 fn fixture(name: &str) -> image::RgbImage {
     Photo::load(format!(
@@ -24,9 +26,13 @@ fn fixture(name: &str) -> image::RgbImage {
 fn fixture_meshes_are_faces() {
     let det = Detector::new(&Device::Cpu).unwrap();
     let model = MorphableModel::embedded().unwrap();
+    let refiner = RefinerModel::embedded().unwrap();
     let side = CROP_SIDE as f32;
-    for name in ["astronaut.png", "grace_hopper.jpg"] {
-        let face = method::reconstruct(&fixture(name), &det, &model, &Options::default()).unwrap();
+    let names = ["astronaut.png", "grace_hopper.jpg"];
+    for (name, refine) in names.iter().flat_map(|n| [(n, None), (n, Some(&refiner))]) {
+        let photo = fixture(name);
+        let face = method::reconstruct(&photo, &det, &model, refine, &Options::default()).unwrap();
+        let name = format!("{name} refined {}", refine.is_some());
         let mesh = &face.mesh;
         mesh.sanity_check().unwrap();
         assert_eq!(mesh.vertex_count(), 1790);
@@ -76,6 +82,27 @@ fn fixture_meshes_are_faces() {
         // Coloured from the photo (not all one colour).
         let c0 = mesh.colors[0];
         assert!(mesh.colors.iter().any(|c| (c[0] - c0[0]).abs() > 0.1));
+        // The refinement moves vertices along z only, by a few pixels, and really moves them.
+        if let Some(r) = &face.refinement {
+            let fitted = face.fit.vertices(&model);
+            let dz: Vec<f32> = fitted
+                .iter()
+                .zip(&mesh.positions)
+                .map(|(a, b)| {
+                    assert_eq!([a[0], a[1]], [b[0], b[1]], "{name}: moved in x or y");
+                    (b[2] - a[2]).abs()
+                })
+                .collect();
+            let moved = dz.iter().filter(|&&d| d > 0.05).count();
+            let max = dz.iter().copied().fold(0.0f32, f32::max);
+            eprintln!(
+                "{name}: {moved} of {} vertices moved, at most {max:.2} px",
+                dz.len()
+            );
+            assert!(moved > dz.len() / 4, "{name}: only {moved} vertices moved");
+            assert!(max < 0.1 * side, "{name}: a correction of {max} px");
+            assert_eq!(r.refined.len(), r.coarse.depth.len());
+        }
     }
 }
 
@@ -84,7 +111,8 @@ fn fixture_crops_give_a_coarse_depth_relief() {
     let det = Detector::new(&Device::Cpu).unwrap();
     let model = MorphableModel::embedded().unwrap();
     for name in ["astronaut.png", "grace_hopper.jpg"] {
-        let face = method::reconstruct(&fixture(name), &det, &model, &Options::default()).unwrap();
+        let face =
+            method::reconstruct(&fixture(name), &det, &model, None, &Options::default()).unwrap();
         let coarse = coarse_depth(&face.crop.image, &det, &model).unwrap();
         let n = coarse.side;
         assert_eq!(

@@ -32,6 +32,9 @@ pub struct Startup {
     /// Reconstruct once the photo is open.
     #[arg(long)]
     pub run: bool,
+    /// Reconstruction method to select (instead of the one saved from the last session).
+    #[arg(long, value_enum)]
+    pub method: Option<crate::pipeline::reconstruct::Method>,
     /// Show this central view: viewport or compare.
     #[arg(long, value_parser = ["viewport", "compare"])]
     pub view: Option<String>,
@@ -74,6 +77,9 @@ fn parse_crop(s: &str) -> Result<crate::worker::CropRect, String> {
 impl Startup {
     /// Overrides persisted settings with the start-up flags given.
     pub fn apply(&self, settings: &mut Settings) {
+        if let Some(m) = self.method {
+            settings.method = m;
+        }
         if let Some(s) = self.shading {
             settings.shading = s;
         }
@@ -242,4 +248,26 @@ fn quantile(v: &mut [f32], q: f32) -> f32 {
     )]
     let i = ((v.len() - 1) as f32 * q).round() as usize;
     v[i]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::reconstruct::Method;
+
+    #[test]
+    fn start_up_flags_override_saved_settings_only_when_given() {
+        let mut settings = Settings {
+            method: Method::Vrn,
+            ..Settings::default()
+        };
+        Startup::default().apply(&mut settings);
+        assert_eq!(settings.method, Method::Vrn);
+        let startup = Startup {
+            method: Some(Method::MorphableCgan),
+            ..Startup::default()
+        };
+        startup.apply(&mut settings);
+        assert_eq!(settings.method, Method::MorphableCgan);
+    }
 }

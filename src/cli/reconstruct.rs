@@ -1,4 +1,4 @@
-//! `visage reconstruct PHOTO --method landmarks|vrn|pix2pix|3dmm -o face.obj`: reconstruct the best (or a
+//! `visage reconstruct PHOTO --method landmarks|vrn|pix2pix|3dmm|3dmm-cgan -o face.obj`: reconstruct the best (or a
 //! chosen) face and write its mesh (OBJ, PLY, STL or GLB by extension). `--timings` prints the
 //! per-stage wall time (the CPU benchmark of the photo-to-mesh path).
 
@@ -31,7 +31,7 @@ pub struct Args {
     /// only; `vrn` always works in its 128 px crop).
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(16..=4096))]
     pub crop_size: u32,
-    /// How `vrn`, `pix2pix` and `3dmm` enlarge a face smaller than their 128 px crop.
+    /// How `vrn`, `pix2pix`, `3dmm` and `3dmm-cgan` enlarge a face smaller than their 128 px crop.
     #[arg(long, value_enum, default_value_t = Upscaler::Bicubic)]
     pub upscaler: Upscaler,
     /// Also write the aligned crop image here.
@@ -76,7 +76,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             (face.mesh, face.crop)
         }
         Method::Vrn => run_vrn(args, &photo, &detector)?,
-        Method::Morphable => run_morphable(args, &photo, &detector)?,
+        Method::Morphable | Method::MorphableCgan => run_morphable(args, &photo, &detector)?,
         Method::Pix2pix => {
             let model = Pix2pixModel::load(&args.weights)?;
             let options = pix2pix::Options {
@@ -154,8 +154,12 @@ fn run_morphable(
     detector: &Detector,
 ) -> anyhow::Result<(Mesh, AlignedCrop)> {
     use crate::pipeline::reconstruct::morphable::{MorphableModel, method};
+    use crate::pipeline::reconstruct::refiner_model::RefinerModel;
     let t = Instant::now();
     let model = MorphableModel::embedded()?;
+    let refiner = (args.method == Method::MorphableCgan)
+        .then(RefinerModel::embedded)
+        .transpose()?;
     let load = t.elapsed();
     let options = method::Options {
         face_index: args.face,
@@ -166,18 +170,20 @@ fn run_morphable(
     let mut face = None;
     for _ in 0..runs {
         let t = Instant::now();
-        let f = method::reconstruct(&photo.rgb, detector, &model, &options)
+        let f = method::reconstruct(&photo.rgb, detector, &model, refiner.as_ref(), &options)
             .with_context(|| format!("{}", args.photo.display()))?;
         if args.timings {
             let s = f.times;
             println!(
-                "3dmm: model load {:.1} ms; detect {:.1} ms, landmarks {:.1} ms, crop {:.1} ms, \
-                 fit {:.1} ms, mesh {:.1} ms, total {:.1} ms",
+                "{}: model load {:.1} ms; detect {:.1} ms, landmarks {:.1} ms, crop {:.1} ms, \
+                 fit {:.1} ms, refine {:.1} ms, mesh {:.1} ms, total {:.1} ms",
+                args.method,
                 ms(load),
                 ms(s.detect),
                 ms(s.landmarks),
                 ms(s.crop),
                 ms(s.fit),
+                ms(s.refine),
                 ms(s.mesh),
                 ms(t.elapsed())
             );

@@ -67,6 +67,11 @@ pub struct VrnArgs {
     /// Steps between validation and checkpoint.
     #[arg(long, default_value_t = 100)]
     pub every: usize,
+    /// Probability of guiding a training sample with FaceMesh's landmarks (computed once and
+    /// cached as `<TRAIN>-facemesh68.safetensors`) instead of the true ones; 0 trains on true
+    /// landmarks only.
+    #[arg(long, default_value_t = 0.75)]
+    pub facemesh: f64,
     /// Random seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -157,6 +162,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
 }
 
 fn run_vrn(a: &VrnArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&a.facemesh),
+        "--facemesh is a probability in [0, 1], got {}",
+        a.facemesh
+    );
     let opts = VrnTrainOptions {
         config: VrnConfig::compact(),
         train: a.train.clone(),
@@ -169,7 +179,10 @@ fn run_vrn(a: &VrnArgs) -> anyhow::Result<()> {
         batch: a.batch,
         learning_rate: a.lr,
         every: a.every,
-        augment: Augment::TRAIN,
+        augment: Augment {
+            facemesh: a.facemesh,
+            ..Augment::TRAIN
+        },
         seed: a.seed,
     };
     let state = crate::train::vrn::train(&opts)?;

@@ -9,11 +9,14 @@
 //!   mask at the network's 64 px grid, after the pipeline's masked blur, in crop pixels.
 //! - `3dmm`: the morphable-model fit's dense mesh ([`super::morphable`]), with its depth MAE on
 //!   the face region.
+//! - `3dmm-cgan`: the same fit refined by the CGAN (`--weights`: a refiner generator), same
+//!   measures on the same pixels.
 //! - [`DepthOracle`]: pix2pix's meshing applied to the *true* depth and mask, the floor of the
 //!   depth-map representation (`visage eval recon --method pix2pix --oracle-depth`).
 
 use super::depth::centred_mae;
 use super::recon::{CropInput, CropOutput, CropReconstructor, DepthTruth};
+use crate::nn::refiner::RefinerConfig;
 use crate::pipeline::detect::AlignedCrop;
 use crate::pipeline::detect::Detector;
 use crate::pipeline::detect::warp::Affine2;
@@ -22,6 +25,7 @@ use crate::pipeline::reconstruct::pix2pix::{self, mesh_from_prediction};
 use crate::pipeline::reconstruct::pix2pix_model::{
     CROP_SIDE, DepthPrediction, NET_SIDE, Pix2pixModel, depth_unit, normalised_target,
 };
+use crate::pipeline::reconstruct::refiner_model::{RefinerModel, SHIPPED_RGB};
 use crate::pipeline::reconstruct::vrn::{self, VrnModel, mesh_from_volume};
 use crate::pipeline::reconstruct::{Method, landmarks};
 use anyhow::Context;
@@ -55,6 +59,15 @@ pub fn crop_reconstructor(
                 Some(p) => MorphableModel::load(p)?,
                 None => MorphableModel::embedded()?,
             },
+            refiner: None,
+        }),
+        Method::MorphableCgan => Box::new(super::morphable::MorphableCrop {
+            detector: Detector::new(device)?,
+            model: MorphableModel::embedded()?,
+            refiner: Some(match weights {
+                Some(p) => RefinerModel::load(p, &RefinerConfig::dce64(SHIPPED_RGB))?,
+                None => RefinerModel::embedded()?,
+            }),
         }),
     };
     Ok(reconstructor)

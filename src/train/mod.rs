@@ -3,7 +3,7 @@
 //!
 //! - [`sr_data`]: super-resolution training pairs cut from a folder of images.
 //! - [`espcn`]: `visage train espcn`.
-//! - [`vrn_data`], [`vrn`]: `visage train vrn` on synthetic shards.
+//! - [`vrn_data`], [`vrn_landmarks`], [`vrn`]: `visage train vrn` on synthetic shards.
 //! - [`pix2pix`], [`pix2pix_data`]: `visage train pix2pix` on synthetic shards.
 //! - [`refiner`], [`refiner_data`]: `visage train refiner` (the 3DMM path's CGAN refiner) on
 //!   coarse fits of synthetic shards.
@@ -19,6 +19,7 @@ pub mod refiner_data;
 pub mod sr_data;
 pub mod vrn;
 pub mod vrn_data;
+pub mod vrn_landmarks;
 
 /// Zeroes every variable of `vars` whose name starts with `prefix` (a last layer, so that a
 /// residual network starts as the identity: ESPCN returns bicubic, the refiner its input).

@@ -5,7 +5,9 @@
 
 use super::checkpoint::{Checkpoint, TrainState};
 use super::vrn_data::{Augment, Encoded, VrnSample, load_dir, make_pair};
+use super::vrn_landmarks::load_or_build;
 use crate::nn::vrn::{Vrn, VrnConfig, loss};
+use crate::pipeline::detect::Detector;
 use anyhow::Context;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
@@ -102,7 +104,14 @@ pub fn validate(net: &Vrn, val: &[VrnSample]) -> anyhow::Result<(f64, f64)> {
 /// # Errors
 /// Bad data folders, checkpoint I/O, or candle errors.
 pub fn train(opts: &VrnTrainOptions) -> anyhow::Result<TrainState> {
-    let train_set = load_dir(&opts.train, usize::MAX)?;
+    let mut train_set = load_dir(&opts.train, usize::MAX)?;
+    if opts.augment.facemesh > 0.0 {
+        let detector = Detector::new(&Device::Cpu)?;
+        let marks = load_or_build(&opts.train, train_set.len(), &detector)?;
+        for (sample, m) in train_set.iter_mut().zip(marks) {
+            sample.facemesh = m;
+        }
+    }
     let val_set = load_dir(&opts.val, opts.val_count)?;
     train_on(&train_set, &val_set, opts)
 }
@@ -205,6 +214,7 @@ mod tests {
                     back: vec![-16.0; s * s],
                     mask: vec![0; s * s],
                     landmarks: vec![[16.0 + (k % 4) as f32, 16.0]; 68],
+                    facemesh: None,
                     size: s,
                 };
                 for r in 6..26 {

@@ -29,6 +29,9 @@ pub struct VrnSample {
     pub mask: Vec<u8>,
     /// 68 landmarks in crop pixels (v down).
     pub landmarks: Vec<[f32; 2]>,
+    /// FaceMesh's 68 landmarks on the render, same frame, when computed
+    /// ([`super::vrn_landmarks`]).
+    pub facemesh: Option<Vec<[f32; 2]>>,
     /// Crop side `S`.
     pub size: usize,
 }
@@ -48,6 +51,9 @@ pub struct Augment {
     pub colour: f32,
     /// Landmark noise standard deviation, pixels of the input.
     pub landmark_noise: f32,
+    /// Probability of guiding with FaceMesh's landmarks instead of the true ones, where the
+    /// sample has them.
+    pub facemesh: f64,
 }
 
 impl Augment {
@@ -59,6 +65,7 @@ impl Augment {
         flip: 0.5,
         colour: 0.15,
         landmark_noise: 0.6,
+        facemesh: 0.75,
     };
     /// No augmentation (validation).
     pub const NONE: Self = Self {
@@ -68,6 +75,7 @@ impl Augment {
         flip: 0.0,
         colour: 0.0,
         landmark_noise: 0.0,
+        facemesh: 0.0,
     };
 }
 
@@ -108,6 +116,7 @@ pub fn read_sample(shard: &Shard, i: usize) -> anyhow::Result<VrnSample> {
         back: shard.f32s("depth_back", i)?,
         mask: shard.u8s("mask", i)?,
         landmarks: lm.chunks_exact(2).map(|c| [c[0], c[1]]).collect(),
+        facemesh: None,
         size,
     })
 }
@@ -215,8 +224,12 @@ pub fn make_pair(
     let (rgb, front, back, mask) = warp_maps(sample, &view, n, k);
     let rgb = jitter(&rgb, aug.colour, rng);
     let noise = Normal::new(0.0f32, aug.landmark_noise.max(1e-6))?;
+    let guide = match &sample.facemesh {
+        Some(f) if aug.facemesh > 0.0 && rng.random_bool(aug.facemesh.min(1.0)) => f,
+        _ => &sample.landmarks,
+    };
     let mut lms = vec![[0.0f32; 2]; 68];
-    for (i, p) in sample.landmarks.iter().enumerate().take(68) {
+    for (i, p) in guide.iter().enumerate().take(68) {
         let q = view.forward(*p);
         let id = if view.flip { MIRROR_68[i] } else { i };
         lms[id] = [q[0] / k + noise.sample(rng), q[1] / k + noise.sample(rng)];
@@ -344,6 +357,7 @@ mod tests {
             back: vec![-1.0; 16],
             mask: vec![1; 16],
             landmarks: vec![[2.0, 2.0]; 68],
+            facemesh: None,
             size: 4,
         };
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);

@@ -4,7 +4,8 @@
 //!
 //! Faces are found by the BlazeFace + FaceMesh front end ([`crate::pipeline::detect`]). The
 //! networks are loaded on first use on the device the app chose ([`Models::set_device`]; the
-//! process-wide [`crate::device::current`] until then); ESPCN always runs on the CPU.
+//! process-wide [`crate::device::current`] until then); ESPCN and the CGAN refiner always run on
+//! the CPU.
 
 use super::{CropRect, Faces};
 use crate::device::{DeviceChoice, DeviceError, SelectedDevice};
@@ -13,6 +14,7 @@ use crate::pipeline::mesh::Mesh;
 use crate::pipeline::photo::Photo;
 use crate::pipeline::reconstruct::morphable::{self, MorphableModel};
 use crate::pipeline::reconstruct::pix2pix_model::Pix2pixModel;
+use crate::pipeline::reconstruct::refiner_model::RefinerModel;
 use crate::pipeline::reconstruct::vrn::VrnModel;
 use crate::pipeline::reconstruct::{landmarks, pix2pix, vrn};
 use anyhow::Context;
@@ -28,6 +30,7 @@ pub struct Models {
     vrn: Option<VrnModel>,
     pix2pix: Option<Pix2pixModel>,
     morphable: Option<MorphableModel>,
+    refiner: Option<RefinerModel>,
 }
 
 impl Models {
@@ -158,16 +161,25 @@ pub fn reconstruct(
             };
             Ok(pix2pix::reconstruct(face, detector, net, &pix2pix::Options::default())?.mesh)
         }
-        Method::Morphable => {
+        Method::Morphable | Method::MorphableCgan => {
+            let refine = method == Method::MorphableCgan;
             stage("load morphable model", 0.0)?;
             models.detector()?;
             lazy(&mut models.morphable, || Ok(MorphableModel::embedded()?))?;
-            stage("fit", 0.3)?;
+            if refine {
+                lazy(&mut models.refiner, || Ok(RefinerModel::embedded()?))?;
+            }
+            stage(if refine { "fit and refine" } else { "fit" }, 0.3)?;
             let (Some(detector), Some(model)) = (&models.detector, &models.morphable) else {
                 anyhow::bail!("the morphable model is not loaded");
             };
+            let refiner = if refine {
+                models.refiner.as_ref()
+            } else {
+                None
+            };
             let options = morphable::method::Options::default();
-            Ok(morphable::method::reconstruct(face, detector, model, &options)?.mesh)
+            Ok(morphable::method::reconstruct(face, detector, model, refiner, &options)?.mesh)
         }
     }
 }

@@ -50,11 +50,21 @@ pub enum Method {
     #[value(name = "3dmm")]
     #[serde(rename = "3dmm")]
     Morphable,
+    /// The morphable-model fit refined by the conditional GAN (Galteri et al. 2019).
+    #[value(name = "3dmm-cgan")]
+    #[serde(rename = "3dmm-cgan")]
+    MorphableCgan,
 }
 
 impl Method {
     /// Every method, in display order.
-    pub const ALL: [Self; 4] = [Self::Landmarks, Self::Vrn, Self::Pix2pix, Self::Morphable];
+    pub const ALL: [Self; 5] = [
+        Self::Landmarks,
+        Self::Vrn,
+        Self::Pix2pix,
+        Self::Morphable,
+        Self::MorphableCgan,
+    ];
 
     /// Short lowercase name, as on the command line.
     #[must_use]
@@ -64,6 +74,7 @@ impl Method {
             Self::Vrn => "vrn",
             Self::Pix2pix => "pix2pix",
             Self::Morphable => "3dmm",
+            Self::MorphableCgan => "3dmm-cgan",
         }
     }
 }

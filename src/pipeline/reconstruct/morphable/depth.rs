@@ -28,22 +28,32 @@ pub struct CoarseDepth {
 #[must_use]
 pub fn render(vertices: &[[f32; 3]], triangles: &[[u32; 3]], side: usize) -> CoarseDepth {
     let (raw, mask) = rasterise(vertices, triangles, side);
-    let count = mask.iter().filter(|&&m| m).count();
-    #[allow(clippy::cast_precision_loss)]
-    let mean = raw
-        .iter()
-        .zip(&mask)
-        .filter(|(_, m)| **m)
-        .map(|(z, _)| z)
-        .sum::<f32>()
-        / count.max(1) as f32;
-    let bz = background_z(side);
-    let depth = raw
-        .iter()
-        .zip(&mask)
-        .map(|(&z, &m)| if m { z - mean } else { bz })
-        .collect();
-    CoarseDepth { depth, mask, side }
+    CoarseDepth::centred(&raw, mask).0
+}
+
+impl CoarseDepth {
+    /// The map of [`rasterise`]'s uncentred depth `raw` on `mask` (square): centred on the
+    /// mask, `-side / 2` elsewhere; and the mean subtracted (the crop-frame z of its zero).
+    #[must_use]
+    pub fn centred(raw: &[f32], mask: Vec<bool>) -> (Self, f32) {
+        let side = mask.len().isqrt();
+        let count = mask.iter().filter(|&&m| m).count();
+        #[allow(clippy::cast_precision_loss)]
+        let mean = raw
+            .iter()
+            .zip(&mask)
+            .filter(|(_, m)| **m)
+            .map(|(z, _)| z)
+            .sum::<f32>()
+            / count.max(1) as f32;
+        let bz = background_z(side);
+        let depth = raw
+            .iter()
+            .zip(&mask)
+            .map(|(&z, &m)| if m { z - mean } else { bz })
+            .collect();
+        (Self { depth, mask, side }, mean)
+    }
 }
 
 /// The uncentred crop-frame z of the nearest surface at each pixel centre (`-inf` where

@@ -1,18 +1,21 @@
-//! The `3dmm` method: photo -> face detection -> FaceMesh's 468 landmarks -> the face crop the
-//! learned methods use ([`crate::pipeline::reconstruct::pix2pix::model_crop`], 128 px, upscaled
-//! with the chosen upscaler when the face is smaller) -> the robust morphable-model fit to the
-//! landmarks mapped into that crop -> the fitted dense mesh (1790 vertices), coloured from the
-//! crop.
+//! The `3dmm` and `3dmm-cgan` methods: photo -> face detection -> FaceMesh's 468 landmarks ->
+//! the face crop the learned methods use ([`crate::pipeline::reconstruct::pix2pix::model_crop`],
+//! 128 px, upscaled with the chosen upscaler when the face is smaller) -> the robust
+//! morphable-model fit to the landmarks mapped into that crop -> (`3dmm-cgan` only: the CGAN
+//! refiner's depth correction, [`super::refine`]) -> the dense mesh (1790 vertices), coloured
+//! from the crop.
 //!
 //! Frame: the crop frame of [`crate::pipeline::mesh`] for the 128 px crop (+X right, +Y up,
 //! +Z towards the camera, crop pixels).
 
 use super::fit::{Fit, FitOptions, fit};
+use super::refine::{Refinement, refine_vertices};
 use super::{MorphableError, MorphableModel, crop_frame_points};
 use crate::pipeline::detect::{AlignedCrop, Detector, Landmarks, warp};
 use crate::pipeline::mesh::{Mesh, MeshError};
 use crate::pipeline::reconstruct::pix2pix::{Pix2pixReconError, model_crop};
 use crate::pipeline::reconstruct::pix2pix_model::CROP_SIDE;
+use crate::pipeline::reconstruct::refiner_model::{RefinerError, RefinerModel};
 use crate::pipeline::upscale::Upscaler;
 use image::RgbImage;
 use std::time::{Duration, Instant};
@@ -34,6 +37,9 @@ pub enum MorphableReconError {
     /// The fit failed.
     #[error(transparent)]
     Fit(#[from] MorphableError),
+    /// The refiner failed.
+    #[error(transparent)]
+    Refine(#[from] RefinerError),
     /// The mesh failed its sanity check.
     #[error("invalid 3DMM mesh: {0}")]
     Mesh(#[from] MeshError),
@@ -71,6 +77,8 @@ pub struct StageTimes {
     pub crop: Duration,
     /// The model fit.
     pub fit: Duration,
+    /// The CGAN refinement (zero for `3dmm`).
+    pub refine: Duration,
     /// Mesh and colours.
     pub mesh: Duration,
 }
@@ -86,6 +94,8 @@ pub struct MorphableFace {
     pub landmarks: Landmarks,
     /// The fit.
     pub fit: Fit,
+    /// The refinement, for `3dmm-cgan`.
+    pub refinement: Option<Refinement>,
     /// Time per stage.
     pub times: StageTimes,
 }
@@ -116,9 +126,21 @@ pub fn fitted_mesh(
     fitted: &Fit,
     crop: &RgbImage,
 ) -> Result<Mesh, MorphableReconError> {
+    dense_mesh(fitted.vertices(model), model, crop)
+}
+
+/// The model's dense topology on `positions` (crop frame of `crop`), vertex colours sampled from
+/// `crop`.
+///
+/// # Errors
+/// [`MorphableReconError::Mesh`] when the mesh is invalid (non-finite positions).
+pub fn dense_mesh(
+    positions: Vec<[f32; 3]>,
+    model: &MorphableModel,
+    crop: &RgbImage,
+) -> Result<Mesh, MorphableReconError> {
     #[allow(clippy::cast_precision_loss)]
     let h = crop.height() as f32;
-    let positions = fitted.vertices(model);
     let colors = positions
         .iter()
         .map(|p| warp::sample_bilinear(crop, [p[0], h - p[1]]).map(|v| v / 255.0))
@@ -130,14 +152,16 @@ pub fn fitted_mesh(
     Ok(mesh)
 }
 
-/// Detects the faces, landmarks the chosen one, fits the model and builds the mesh.
+/// Detects the faces, landmarks the chosen one, fits the model, refines the fit when a `refiner`
+/// is given (`3dmm-cgan`) and builds the mesh.
 ///
 /// # Errors
-/// No face, no such face index, a degenerate crop or fit.
+/// No face, no such face index, a degenerate crop or fit, a refiner failure.
 pub fn reconstruct(
     img: &RgbImage,
     detector: &Detector,
     model: &MorphableModel,
+    refiner: Option<&RefinerModel>,
     options: &Options,
 ) -> Result<MorphableFace, MorphableReconError> {
     let mut times = StageTimes::default();
@@ -161,15 +185,23 @@ pub fn reconstruct(
     times.crop = t.elapsed();
     let t = Instant::now();
     let fitted = fit(model, &landmarks_in_crop(&landmarks, &crop), &options.fit)?;
+    let vertices = fitted.vertices(model);
     times.fit = t.elapsed();
     let t = Instant::now();
-    let mesh = fitted_mesh(model, &fitted, &crop.image)?;
+    let refinement = refiner
+        .map(|r| refine_vertices(&vertices, &model.triangles, &crop.image, r))
+        .transpose()?;
+    times.refine = t.elapsed();
+    let t = Instant::now();
+    let positions = refinement.as_ref().map_or(vertices, |r| r.vertices.clone());
+    let mesh = dense_mesh(positions, model, &crop.image)?;
     times.mesh = t.elapsed();
     Ok(MorphableFace {
         mesh,
         crop,
         landmarks,
         fit: fitted,
+        refinement,
         times,
     })
 }

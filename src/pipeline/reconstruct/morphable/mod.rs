@@ -8,7 +8,9 @@
 //!   (`weights/morphable.safetensors`, embedded in the binary).
 //! - [`fit`]: pose and coefficients from FaceMesh's 468 3D landmarks (robust, milliseconds).
 //! - [`depth`]: the fitted mesh rasterised into the crop as a depth map and mask.
-//! - [`method`]: the `3dmm` reconstruction method (photo -> fitted dense mesh).
+//! - [`refine`]: the CGAN refiner's correction applied to a fitted mesh (`3dmm-cgan`).
+//! - [`method`]: the `3dmm` and `3dmm-cgan` reconstruction methods (photo -> fitted dense mesh,
+//!   refined or not).
 //!
 //! Model frame: centimetres, +X the subject's left, +Y up, +Z out of the face (the ICT frame).
 //! Fits and depth maps live in the crop frame of [`crate::pipeline::mesh`] (+X right, +Y up,
@@ -28,6 +30,7 @@
 pub mod depth;
 pub mod fit;
 pub mod method;
+pub mod refine;
 pub mod topology;
 
 use crate::pipeline::detect::DetectError;
