@@ -72,7 +72,11 @@ impl CropReconstructor for MorphableCrop {
                 (r.vertices, depth, r.coarse.mask)
             }
             None => {
-                let (depth, mask) = rasterise(&vertices, &self.model.triangles, input_side(input));
+                let (depth, mask) = rasterise(
+                    &vertices,
+                    &self.model.triangles,
+                    input.crop.width() as usize,
+                );
                 (vertices, depth, mask)
             }
         };
@@ -108,9 +112,4 @@ impl CropReconstructor for MorphableCrop {
             mesh_s: t.elapsed().as_secs_f64(),
         })
     }
-}
-
-/// Side of the square crop, pixels.
-fn input_side(input: &CropInput) -> usize {
-    input.crop.width() as usize
 }

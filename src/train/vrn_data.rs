@@ -349,6 +349,45 @@ mod tests {
     }
 
     #[test]
+    fn facemesh_landmarks_guide_when_drawn() {
+        // A 32 px crop (16 px input) whose true landmarks sit at (8, 8) and FaceMesh's at
+        // (24, 24): the first heatmap peaks where the chosen set puts it.
+        let s = VrnSample {
+            rgb_half: vec![100; 16 * 16 * 3],
+            front: vec![1.0; 32 * 32],
+            back: vec![-1.0; 32 * 32],
+            mask: vec![1; 32 * 32],
+            landmarks: vec![[8.0, 8.0]; 68],
+            facemesh: Some(vec![[24.0, 24.0]; 68]),
+            size: 32,
+        };
+        let peak = |facemesh: f64| {
+            let aug = Augment {
+                facemesh,
+                ..Augment::NONE
+            };
+            let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+            let e = make_pair(&s, 16, 4, true, &aug, &mut rng).unwrap();
+            let plane = &e.input[3 * 256..4 * 256];
+            let best = (0..256)
+                .max_by(|&a, &b| plane[a].total_cmp(&plane[b]))
+                .unwrap();
+            (best % 16, best / 16)
+        };
+        // Input pixels are half the crop's: (8, 8) -> pixel 3 or 4, (24, 24) -> 11 or 12.
+        let truth = peak(0.0);
+        let facemesh = peak(1.0);
+        assert!(
+            (3..=4).contains(&truth.0) && (3..=4).contains(&truth.1),
+            "{truth:?}"
+        );
+        assert!(
+            (11..=12).contains(&facemesh.0) && (11..=12).contains(&facemesh.1),
+            "{facemesh:?}"
+        );
+    }
+
+    #[test]
     fn identity_view_keeps_a_slab_volume() {
         // A 4 px crop whose every pixel spans z in [-1, 1]: a centred slab.
         let s = VrnSample {
