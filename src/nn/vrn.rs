@@ -345,12 +345,13 @@ pub fn loss(outputs: &[Tensor], targets: &Tensor) -> Result<Tensor> {
     total.ok_or_else(|| candle_core::Error::Msg("no outputs".into()))
 }
 
-/// Occupancy probabilities `sigmoid(logits)` of the first item as a `[bins][S][S]`-ordered vector.
+/// Occupancy probabilities `sigmoid(logits)` of every item as a `[B][bins][S][S]`-ordered
+/// vector.
 ///
 /// # Errors
 /// Candle errors.
 pub fn probabilities(logits: &Tensor) -> Result<Vec<f32>> {
-    candle_nn::ops::sigmoid(&logits.get(0)?)?
+    candle_nn::ops::sigmoid(logits)?
         .flatten_all()?
         .to_vec1::<f32>()
 }
