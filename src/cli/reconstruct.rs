@@ -174,16 +174,20 @@ fn run_morphable(
             .with_context(|| format!("{}", args.photo.display()))?;
         if args.timings {
             let s = f.times;
+            let refine = if refiner.is_some() {
+                format!("refine {:.1} ms, ", ms(s.refine))
+            } else {
+                String::new()
+            };
             println!(
                 "{}: model load {:.1} ms; detect {:.1} ms, landmarks {:.1} ms, crop {:.1} ms, \
-                 fit {:.1} ms, refine {:.1} ms, mesh {:.1} ms, total {:.1} ms",
+                 fit {:.1} ms, {refine}mesh {:.1} ms, total {:.1} ms",
                 args.method,
                 ms(load),
                 ms(s.detect),
                 ms(s.landmarks),
                 ms(s.crop),
                 ms(s.fit),
-                ms(s.refine),
                 ms(s.mesh),
                 ms(t.elapsed())
             );
