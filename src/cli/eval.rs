@@ -3,11 +3,12 @@
 //! [`crate::eval::recon`]).
 
 use crate::eval::faces::{NamedFace, real_fixture_faces, synthetic_test_faces};
-use crate::eval::methods::crop_reconstructor;
+use crate::eval::methods::{VrnCrop, crop_reconstructor};
 use crate::eval::recon::{Condition, LandmarkSource, StageClock, load_test, rows, table};
 use crate::eval::sr::{aggregate_table, bench_upscale, evaluate, per_image_table};
 use crate::pipeline::detect::Detector;
 use crate::pipeline::reconstruct::Method;
+use crate::pipeline::reconstruct::vrn;
 use crate::pipeline::upscale::Upscaler;
 use anyhow::Context;
 use std::path::PathBuf;
@@ -144,6 +145,12 @@ pub struct ReconArgs {
     /// that the depth-map representation and its meshing leave for any network).
     #[arg(long)]
     pub oracle_depth: bool,
+    /// vrn only: occupancy probability of the isosurface (default: the method's, 0.5).
+    #[arg(long)]
+    pub iso: Option<f32>,
+    /// vrn only: Taubin smoothing iterations of the isosurface (default: the method's).
+    #[arg(long)]
+    pub smooth: Option<usize>,
 }
 
 fn recon(a: &ReconArgs) -> anyhow::Result<()> {
@@ -154,6 +161,23 @@ fn recon(a: &ReconArgs) -> anyhow::Result<()> {
             "--oracle-depth applies to the pix2pix method only"
         );
         Box::new(crate::eval::methods::DepthOracle)
+    } else if a.iso.is_some() || a.smooth.is_some() {
+        anyhow::ensure!(
+            a.method == Method::Vrn,
+            "--iso and --smooth apply to the vrn method only"
+        );
+        let mut options = vrn::Options::default();
+        if let Some(iso) = a.iso {
+            anyhow::ensure!(
+                iso > 0.0 && iso < 1.0,
+                "--iso must lie in (0, 1), got {iso}"
+            );
+            options.iso = iso;
+        }
+        if let Some(iterations) = a.smooth {
+            options.smooth.iterations = iterations;
+        }
+        Box::new(VrnCrop::load(&device, a.weights.as_deref(), options)?)
     } else {
         crop_reconstructor(a.method, &device, a.weights.as_deref())?
     };

@@ -11,6 +11,7 @@ use crate::train::pix2pix::{self, Pix2pixTrainOptions};
 use crate::train::pix2pix_data::load_dirs;
 use crate::train::vrn::VrnTrainOptions;
 use crate::train::vrn_data::Augment;
+use anyhow::Context;
 use std::path::PathBuf;
 
 /// Arguments of `visage train`.
@@ -32,6 +33,20 @@ pub enum Model {
     Pix2pix(Pix2pixArgs),
     /// The 3DMM path's CGAN refiner on coarse fits of synthetic shards.
     Refiner(super::refiner::TrainArgs),
+    /// Not a network: the element-wise mean of several checkpoints of one network (weight
+    /// averaging, e.g. of the snapshots `train vrn --snapshots` keeps).
+    Average(AverageArgs),
+}
+
+/// Arguments of `visage train average`.
+#[derive(Debug, clap::Args)]
+pub struct AverageArgs {
+    /// Weights files (safetensors) of the same network.
+    #[arg(required = true, num_args = 1..)]
+    pub inputs: Vec<PathBuf>,
+    /// Output weights file.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 /// Arguments of `visage train vrn`.
@@ -72,6 +87,10 @@ pub struct VrnArgs {
     /// landmarks only.
     #[arg(long, default_value_t = 0.75)]
     pub facemesh: f64,
+    /// Keep a copy of the weights at every checkpoint in this folder, as
+    /// `vrn-<step>.safetensors` (to average with `visage train average`).
+    #[arg(long)]
+    pub snapshots: Option<PathBuf>,
     /// Random seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -130,6 +149,18 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         Model::Pix2pix(a) => run_pix2pix(a),
         Model::Vrn(a) => run_vrn(a),
         Model::Refiner(a) => super::refiner::run_train(a),
+        Model::Average(a) => {
+            let mean = crate::train::average::average_files(&a.inputs)?;
+            candle_core::safetensors::save(&mean, &a.out)
+                .with_context(|| format!("{}: cannot write", a.out.display()))?;
+            println!(
+                "wrote {}: the mean of {} files ({} tensors)",
+                a.out.display(),
+                a.inputs.len(),
+                mean.len()
+            );
+            Ok(())
+        }
         Model::Espcn(a) => {
             let opts = EspcnTrainOptions {
                 scale: usize::from(a.scale),
@@ -184,6 +215,7 @@ fn run_vrn(a: &VrnArgs) -> anyhow::Result<()> {
             ..Augment::TRAIN
         },
         seed: a.seed,
+        snapshots: a.snapshots.clone(),
     };
     let state = crate::train::vrn::train(&opts)?;
     println!(

@@ -45,10 +45,7 @@ pub fn crop_reconstructor(
 ) -> anyhow::Result<Box<dyn CropReconstructor>> {
     let reconstructor: Box<dyn CropReconstructor> = match method {
         Method::Landmarks => Box::new(LandmarkCrop),
-        Method::Vrn => Box::new(match weights {
-            Some(p) => VrnModel::from_file(p, device)?,
-            None => VrnModel::embedded(device)?,
-        }),
+        Method::Vrn => Box::new(VrnCrop::load(device, weights, vrn::Options::default())?),
         Method::Pix2pix => Box::new(match weights {
             Some(p) => Pix2pixModel::load(p)?,
             None => Pix2pixModel::embedded()?,
@@ -104,17 +101,44 @@ impl CropReconstructor for LandmarkCrop {
     }
 }
 
-impl CropReconstructor for VrnModel {
+/// The `vrn` method on a crop, meshed with `options` (the iso level and smoothing; the face
+/// index and upscaler do not apply to a crop).
+pub struct VrnCrop {
+    /// The network.
+    pub model: VrnModel,
+    /// How the volume is meshed.
+    pub options: vrn::Options,
+}
+
+impl VrnCrop {
+    /// The committed weights, or the file `weights`, on `device`.
+    ///
+    /// # Errors
+    /// Weights that cannot be loaded.
+    pub fn load(
+        device: &Device,
+        weights: Option<&Path>,
+        options: vrn::Options,
+    ) -> anyhow::Result<Self> {
+        let model = match weights {
+            Some(p) => VrnModel::from_file(p, device)?,
+            None => VrnModel::embedded(device)?,
+        };
+        Ok(Self { model, options })
+    }
+}
+
+impl CropReconstructor for VrnCrop {
     fn reconstruct_crop(
         &self,
         input: &CropInput,
         _truth: Option<&DepthTruth>,
     ) -> anyhow::Result<CropOutput> {
         let t = Instant::now();
-        let volume = self.volume(input.crop, input.landmarks68)?;
+        let volume = self.model.volume(input.crop, input.landmarks68)?;
         let network_s = t.elapsed().as_secs_f64();
         let t = Instant::now();
-        let mesh = mesh_from_volume(&volume, input.crop.width(), &vrn::Options::default())?;
+        let mesh = mesh_from_volume(&volume, input.crop.width(), &self.options)?;
         Ok(CropOutput {
             mesh,
             depth_mae_px: None,

@@ -8,7 +8,9 @@
 //! - [`refiner`], [`refiner_data`]: `visage train refiner` (the 3DMM path's CGAN refiner) on
 //!   coarse fits of synthetic shards.
 //! - [`checkpoint`]: resumable checkpoints shared by every loop.
+//! - [`average`]: `visage train average`, the mean of several checkpoints.
 
+pub mod average;
 pub mod checkpoint;
 pub mod espcn;
 pub mod morphable;

@@ -44,6 +44,9 @@ pub struct VrnTrainOptions {
     pub augment: Augment,
     /// Random seed.
     pub seed: u64,
+    /// Folder that keeps a copy of the weights at every checkpoint, as `vrn-<step>.safetensors`
+    /// (for `visage train average`); `None` keeps only the latest checkpoint.
+    pub snapshots: Option<PathBuf>,
 }
 
 /// A batch of encoded pairs as `(input [B, C, n, n], target [B, bins, n, n])`.
@@ -186,6 +189,13 @@ pub fn train_on(
                 state.best_val = Some(iou);
             }
             ckpt.save(&vars, &state)?;
+            if let Some(dir) = &opts.snapshots {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("{}: cannot create", dir.display()))?;
+                let path = dir.join(format!("vrn-{}.safetensors", state.step));
+                vars.save(&path)
+                    .with_context(|| format!("{}: cannot write", path.display()))?;
+            }
         }
     }
     state.seconds += last.elapsed().as_secs_f64();
@@ -250,12 +260,25 @@ mod tests {
             every: 20,
             augment: Augment::NONE,
             seed: 1,
+            snapshots: Some(dir.path().join("snap")),
         };
         let first = train_on(&data, &data, &opts).unwrap();
         assert_eq!(first.step, 60);
         assert!(opts.out.exists());
         // A box volume is easy: the network gets most of it after a few steps.
         assert!(first.best_val.unwrap() > 0.7, "{first:?}");
+        // A snapshot at every validation, and their mean has the final weights' tensors.
+        let snaps: Vec<PathBuf> = [20, 40, 60]
+            .iter()
+            .map(|s| dir.path().join(format!("snap/vrn-{s}.safetensors")))
+            .collect();
+        let mean = crate::train::average::average_files(&snaps).unwrap();
+        let last = candle_core::safetensors::load(&opts.out, &Device::Cpu).unwrap();
+        let mut names: Vec<_> = mean.keys().collect();
+        names.sort();
+        let mut want: Vec<_> = last.keys().collect();
+        want.sort();
+        assert_eq!(names, want);
         opts.steps = 65;
         let second = train_on(&data, &data, &opts).unwrap();
         assert_eq!(second.step, 65, "resumed from 60, not from 0");
