@@ -4,7 +4,9 @@
 
 use crate::eval::faces::{NamedFace, real_fixture_faces, synthetic_test_faces};
 use crate::eval::methods::{VrnCrop, crop_reconstructor};
-use crate::eval::recon::{Condition, LandmarkSource, StageClock, load_test, rows, table};
+use crate::eval::recon::{
+    Condition, LandmarkSource, StageClock, TestSample, load_test, rows, table,
+};
 use crate::eval::sr::{aggregate_table, bench_upscale, evaluate, per_image_table};
 use crate::pipeline::detect::Detector;
 use crate::pipeline::reconstruct::Method;
@@ -151,6 +153,13 @@ pub struct ReconArgs {
     /// vrn only: Taubin smoothing iterations of the isosurface (default: the method's).
     #[arg(long)]
     pub smooth: Option<usize>,
+    /// vrn only: test-time augmentation (default: the method's, mirror).
+    #[arg(long, value_enum)]
+    pub tta: Option<vrn::Tta>,
+    /// Also write every sample's scores to this CSV file, with the face's yaw (degrees, from
+    /// the true eye corners) to see where the errors are.
+    #[arg(long)]
+    pub per_sample: Option<PathBuf>,
 }
 
 fn recon(a: &ReconArgs) -> anyhow::Result<()> {
@@ -161,10 +170,10 @@ fn recon(a: &ReconArgs) -> anyhow::Result<()> {
             "--oracle-depth applies to the pix2pix method only"
         );
         Box::new(crate::eval::methods::DepthOracle)
-    } else if a.iso.is_some() || a.smooth.is_some() {
+    } else if a.iso.is_some() || a.smooth.is_some() || a.tta.is_some() {
         anyhow::ensure!(
             a.method == Method::Vrn,
-            "--iso and --smooth apply to the vrn method only"
+            "--iso, --smooth and --tta apply to the vrn method only"
         );
         let mut options = vrn::Options::default();
         if let Some(iso) = a.iso {
@@ -177,7 +186,11 @@ fn recon(a: &ReconArgs) -> anyhow::Result<()> {
         if let Some(iterations) = a.smooth {
             options.smooth.iterations = iterations;
         }
-        Box::new(VrnCrop::load(&device, a.weights.as_deref(), options)?)
+        let mut crop = VrnCrop::load(&device, a.weights.as_deref(), options)?;
+        if let Some(tta) = a.tta {
+            crop.model = crop.model.with_tta(tta);
+        }
+        Box::new(crop)
     } else {
         crop_reconstructor(a.method, &device, a.weights.as_deref())?
     };
@@ -218,7 +231,38 @@ fn recon(a: &ReconArgs) -> anyhow::Result<()> {
         }
     );
     print!("{}", table(&rows(&scores, &[a.method], &conditions)));
+    if let Some(path) = &a.per_sample {
+        std::fs::write(path, per_sample_csv(&scores, &samples))
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+        println!("\nper-sample scores: {}", path.display());
+    }
     Ok(())
+}
+
+/// One CSV line per score: method, condition, sample id, the sample's yaw, NME, visible NME and
+/// depth MAE (empty when absent).
+fn per_sample_csv(scores: &[crate::eval::recon::Score], samples: &[TestSample]) -> String {
+    let opt = |v: Option<f32>| v.map_or(String::new(), |v| format!("{v:.5}"));
+    let mut out =
+        String::from("method,face_width,upscaler,sample,yaw_deg,nme,nme_visible,depth_mae_px\n");
+    for s in scores {
+        let yaw = samples
+            .iter()
+            .find(|t| t.id == s.sample)
+            .and_then(TestSample::yaw_degrees);
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{}\n",
+            s.method,
+            s.condition.width,
+            s.condition.upscaler_name(),
+            s.sample,
+            opt(yaw),
+            opt(s.nme),
+            opt(s.nme_visible),
+            opt(s.depth_mae_px)
+        ));
+    }
+    out
 }
 
 /// Arguments of `visage eval report`.

@@ -137,6 +137,15 @@ impl TestSample {
         }
     }
 
+    /// The head's yaw in degrees: the angle of the outer eye corners' line (landmarks 36 to 45)
+    /// out of the image plane, positive when the face's left eye (45) is nearer the camera;
+    /// `None` without 68 landmarks.
+    #[must_use]
+    pub fn yaw_degrees(&self) -> Option<f32> {
+        let (a, b) = (self.landmarks_3d.get(36)?, self.landmarks_3d.get(45)?);
+        Some((b[2] - a[2]).atan2(b[0] - a[0]).to_degrees())
+    }
+
     /// Mean crop-frame depth over the head mask (0 for an empty mask).
     #[must_use]
     pub fn mean_head_depth(&self) -> f32 {
@@ -571,6 +580,27 @@ mod tests {
         let off: Vec<[f32; 3]> = gt.iter().map(|p| [p[0], p[1], p[2] + 0.1]).collect();
         let e = nme(&cube, &off, 2.0).unwrap();
         assert!(e <= 0.05, "{e}");
+    }
+
+    #[test]
+    fn yaw_is_the_eye_line_out_of_the_image_plane() {
+        let mut s = TestSample {
+            id: 0,
+            clean: RgbImage::new(4, 4),
+            landmarks_2d: Vec::new(),
+            landmarks_3d: vec![[0.0; 3]; 68],
+            mesh: Vec::new(),
+            depth: Vec::new(),
+            mask: Vec::new(),
+            visible: Vec::new(),
+        };
+        s.landmarks_3d[36] = [10.0, 5.0, 0.0];
+        s.landmarks_3d[45] = [30.0, 5.0, 20.0];
+        assert!((s.yaw_degrees().unwrap() - 45.0).abs() < 1e-4);
+        s.landmarks_3d[45] = [30.0, 5.0, 0.0];
+        assert!(s.yaw_degrees().unwrap().abs() < 1e-4);
+        s.landmarks_3d.truncate(40);
+        assert_eq!(s.yaw_degrees(), None);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! like the synthetic training samples ([`super::crop`], 128 px; a face smaller than that is
 //! cropped at its own resolution and enlarged with the chosen [`Upscaler`]) -> 64 px network
 //! input (RGB + 68 heatmaps) -> occupancy volume `[32 bins, 64, 64]`, averaged with the volume
-//! of the mirrored input mirrored back (test-time flip, [`VrnModel::with_mirror`]) -> isosurface
+//! of the mirrored and shifted inputs mapped back (test-time augmentation, [`Tta`]) -> isosurface
 //! at 0.5
 //! ([`Mesh::from_volume`], surface nets) -> largest component -> Taubin smoothing -> vertex
 //! colours sampled from the photo.
@@ -124,7 +124,87 @@ pub struct VrnFace {
 pub struct VrnModel {
     net: Vrn,
     device: Device,
+    tta: Tta,
+}
+
+/// Test-time augmentation of [`VrnModel::volume`]: the network also sees transformed copies of
+/// the crop, and their volumes, transformed back, are averaged with the crop's own.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Tta {
+    /// The crop alone (one view).
+    None,
+    /// The crop and its mirror image (two views, about 1.5x the network time of one).
+    #[default]
+    Mirror,
+    /// The crop and its mirror image, each as is and shifted by one network pixel (two crop
+    /// pixels) left, right, up and down (ten views, about 5x; on the validation split no better
+    /// than [`Tta::Mirror`], see the VRN model card).
+    MirrorShift,
+}
+
+impl Tta {
+    fn views(self) -> Vec<View> {
+        let flips: &[bool] = match self {
+            Self::None => &[false],
+            Self::Mirror | Self::MirrorShift => &[false, true],
+        };
+        let shifts: &[[isize; 2]] = match self {
+            Self::MirrorShift => &[[0, 0], [-1, 0], [1, 0], [0, -1], [0, 1]],
+            _ => &[[0, 0]],
+        };
+        flips
+            .iter()
+            .flat_map(|&mirror| shifts.iter().map(move |&shift| View { mirror, shift }))
+            .collect()
+    }
+}
+
+/// One view of the network input: mirrored left-right (first), then shifted by `shift`
+/// (`[dx, dy]` network pixels; the border pixels repeat).
+#[derive(Clone, Copy, Debug)]
+struct View {
     mirror: bool,
+    shift: [isize; 2],
+}
+
+impl View {
+    /// The view of an `n x n` interleaved RGB input and its landmarks (`n`-pixel units).
+    fn apply(self, rgb: &[u8], landmarks: &[[f32; 2]], n: usize) -> (Vec<u8>, Vec<[f32; 2]>) {
+        let (rgb, marks) = if self.mirror {
+            (mirror_rgb(rgb, n), mirror_landmarks(landmarks, n))
+        } else {
+            (rgb.to_vec(), landmarks.to_vec())
+        };
+        let [dx, dy] = self.shift;
+        let shifted = (0..n * n)
+            .flat_map(|i| {
+                let (r, c) = (clamp_index(i / n, -dy, n), clamp_index(i % n, -dx, n));
+                let j = 3 * (r * n + c);
+                [rgb[j], rgb[j + 1], rgb[j + 2]]
+            })
+            .collect();
+        #[allow(clippy::cast_precision_loss)]
+        let (fx, fy) = (dx as f32, dy as f32);
+        let marks = marks.iter().map(|p| [p[0] + fx, p[1] + fy]).collect();
+        (shifted, marks)
+    }
+
+    /// Adds the view's volume `[bins][n][n]`, mapped back to the unmirrored, unshifted frame, to
+    /// `out`.
+    fn add_back(self, volume: &[f32], n: usize, out: &mut [f32]) {
+        let [dx, dy] = self.shift;
+        for (i, o) in out.iter_mut().enumerate() {
+            let (plane, r, c) = (i / (n * n), i / n % n, i % n);
+            let c = if self.mirror { n - 1 - c } else { c };
+            let (r, c) = (clamp_index(r, dy, n), clamp_index(c, dx, n));
+            *o += volume[plane * n * n + r * n + c];
+        }
+    }
+}
+
+/// `i + d` clamped to `0..n`.
+fn clamp_index(i: usize, d: isize, n: usize) -> usize {
+    i.saturating_add_signed(d).min(n - 1)
 }
 
 impl VrnModel {
@@ -157,20 +237,20 @@ impl VrnModel {
         Ok(Self {
             net: Vrn::new(cfg, vb)?,
             device: device.clone(),
-            mirror: true,
+            tta: Tta::default(),
         })
     }
 
-    /// Whether [`VrnModel::volume`] averages the crop's volume with the mirrored volume of the
-    /// mirrored crop (on by default: one batch of two, about 1.5x the network time).
+    /// The test-time augmentation of [`VrnModel::volume`] ([`Tta::Mirror`] by default).
     #[must_use]
-    pub fn with_mirror(mut self, mirror: bool) -> Self {
-        self.mirror = mirror;
+    pub fn with_tta(mut self, tta: Tta) -> Self {
+        self.tta = tta;
         self
     }
 
     /// Occupancy probabilities `[bins][n][n]` (n = network input) of a `2n x 2n` face crop and its
-    /// 68 landmarks in crop pixels (continuous, v down).
+    /// 68 landmarks in crop pixels (continuous, v down): the mean over the views of
+    /// [`VrnModel::with_tta`], each mapped back to the crop's own frame.
     ///
     /// # Errors
     /// Wrong crop size or landmark count, or a network failure.
@@ -183,27 +263,25 @@ impl VrnModel {
         let k = side as f32 / n as f32;
         let lms: Vec<[f32; 2]> = landmarks68.iter().map(|p| [p[0] / k, p[1] / k]).collect();
         let half = half_size(crop.as_raw(), side);
-        let guide = |l: &[[f32; 2]]| cfg.guided.then_some(l).map(<[_]>::to_vec);
-        let mut views = vec![(half.clone(), guide(&lms))];
-        if self.mirror {
-            views.push((mirror_rgb(&half, n), guide(&mirror_landmarks(&lms, n))));
-        }
+        let views = self.tta.views();
         let mut input = Vec::new();
-        for (rgb, marks) in &views {
-            let planes = encode(rgb, n, marks.as_deref()).filter(|_| ok);
+        for view in &views {
+            let (rgb, marks) = view.apply(&half, &lms, n);
+            let marks = cfg.guided.then_some(marks.as_slice());
+            let planes = encode(&rgb, n, marks).filter(|_| ok);
             input.extend(planes.ok_or(VrnError::BadLandmarks)?);
         }
         let shape = (views.len(), cfg.in_channels(), n, n);
         let x = Tensor::from_vec(input, shape, &self.device)?;
         let p = probabilities(&self.net.forward(&x)?)?;
         let per = cfg.bins * n * n;
-        let mut out = p[..per].to_vec();
-        if let Some(flipped) = p.get(per..2 * per) {
-            for (i, o) in out.iter_mut().enumerate() {
-                let (row, col) = (i / n, i % n);
-                *o = 0.5 * (*o + flipped[row * n + n - 1 - col]);
-            }
+        let mut out = vec![0.0f32; per];
+        for (view, vol) in views.iter().zip(p.chunks_exact(per)) {
+            view.add_back(vol, n, &mut out);
         }
+        #[allow(clippy::cast_precision_loss)]
+        let scale = 1.0 / views.len() as f32;
+        out.iter_mut().for_each(|v| *v *= scale);
         Ok(Volume::new([n, n, cfg.bins], out)?)
     }
 
@@ -396,17 +474,21 @@ mod tests {
             .collect();
         let plain = model
             .clone()
-            .with_mirror(false)
+            .with_tta(Tta::None)
             .volume(&crop, &marks)
             .unwrap();
-        let both = model.volume(&crop, &marks).unwrap();
+        let both = model
+            .clone()
+            .with_tta(Tta::Mirror)
+            .volume(&crop, &marks)
+            .unwrap();
         let flipped = RgbImage::from_fn(crop.width(), crop.height(), |x, y| {
             *crop.get_pixel(crop.width() - 1 - x, y)
         });
         let marks_flipped = mirror_landmarks(&marks, 2 * n);
         let other = model
             .clone()
-            .with_mirror(false)
+            .with_tta(Tta::None)
             .volume(&flipped, &marks_flipped)
             .unwrap();
         // Voxel i of a row of n reads voxel n - 1 - i of the flipped view's row.
@@ -414,6 +496,34 @@ mod tests {
             let j = i / n * n + n - 1 - i % n;
             let want = 0.5 * (plain.data[i] + other.data[j]);
             assert!((v - want).abs() < 1e-4, "voxel {i}: {v} vs {want}");
+        }
+    }
+
+    #[test]
+    fn every_view_maps_back_onto_the_crop() {
+        // A stand-in network that outputs its input's red channel: mapped back, every view must
+        // give the original red channel (away from the border the shifts repeat).
+        let n = 6;
+        let rgb: Vec<u8> = (0..n * n)
+            .flat_map(|i| [(i * 7 % 251) as u8, 0, 0])
+            .collect();
+        let marks = vec![[2.5f32, 3.5]; 68];
+        let views = Tta::MirrorShift.views();
+        assert_eq!(views.len(), 10);
+        for view in views {
+            let (seen, seen_marks) = view.apply(&rgb, &marks, n);
+            let red: Vec<f32> = seen.chunks_exact(3).map(|p| f32::from(p[0])).collect();
+            let mut back = vec![0.0; n * n];
+            view.add_back(&red, n, &mut back);
+            for r in 1..n - 1 {
+                for c in 1..n - 1 {
+                    assert_eq!(back[r * n + c], f32::from(rgb[3 * (r * n + c)]), "{view:?}");
+                }
+            }
+            // The landmark moves with the image.
+            let [dx, dy] = view.shift;
+            let x = if view.mirror { n as f32 - 2.5 } else { 2.5 };
+            assert_eq!(seen_marks[30], [x + dx as f32, 3.5 + dy as f32], "{view:?}");
         }
     }
 }
