@@ -258,7 +258,9 @@ impl VrnModel {
         let cfg = self.net.config();
         let n = cfg.input;
         let side = crop.width() as usize;
-        let ok = side == 2 * n && crop.height() as usize == side;
+        if side != 2 * n || crop.height() as usize != side {
+            return Err(VrnError::BadLandmarks);
+        }
         #[allow(clippy::cast_precision_loss)]
         let k = side as f32 / n as f32;
         let lms: Vec<[f32; 2]> = landmarks68.iter().map(|p| [p[0] / k, p[1] / k]).collect();
@@ -268,8 +270,7 @@ impl VrnModel {
         for view in &views {
             let (rgb, marks) = view.apply(&half, &lms, n);
             let marks = cfg.guided.then_some(marks.as_slice());
-            let planes = encode(&rgb, n, marks).filter(|_| ok);
-            input.extend(planes.ok_or(VrnError::BadLandmarks)?);
+            input.extend(encode(&rgb, n, marks).ok_or(VrnError::BadLandmarks)?);
         }
         let shape = (views.len(), cfg.in_channels(), n, n);
         let x = Tensor::from_vec(input, shape, &self.device)?;
