@@ -147,7 +147,7 @@ pub struct ReconArgs {
     /// that the depth-map representation and its meshing leave for any network).
     #[arg(long)]
     pub oracle_depth: bool,
-    /// vrn only: occupancy probability of the isosurface (default: the method's, 0.5).
+    /// vrn only: occupancy probability of the isosurface (default: the method's, 0.4).
     #[arg(long)]
     pub iso: Option<f32>,
     /// vrn only: Taubin smoothing iterations of the isosurface (default: the method's).
