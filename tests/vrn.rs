@@ -8,7 +8,7 @@
 use candle_core::Device;
 use visage::pipeline::detect::{Detector, landmarks68::to_68};
 use visage::pipeline::photo::Photo;
-use visage::pipeline::reconstruct::vrn::{Options, VrnModel};
+use visage::pipeline::reconstruct::vrn::{Options, VrnError, VrnModel};
 
 #[test]
 fn fixture_meshes_are_faces_with_the_nose_in_front() {
@@ -60,4 +60,11 @@ fn committed_weights_give_a_volume_of_the_right_shape() {
     // Wrong crop sizes are refused, not mis-read.
     let small = image::RgbImage::new(100, 100);
     assert!(model.volume(&small, &lms).is_err());
+    assert!(matches!(
+        model.volume(&small, &lms),
+        Err(VrnError::CropSize {
+            got: (100, 100),
+            want: 128
+        })
+    ));
 }

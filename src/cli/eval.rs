@@ -245,11 +245,10 @@ fn per_sample_csv(scores: &[crate::eval::recon::Score], samples: &[TestSample]) 
     let opt = |v: Option<f32>| v.map_or(String::new(), |v| format!("{v:.5}"));
     let mut out =
         String::from("method,face_width,upscaler,sample,yaw_deg,nme,nme_visible,depth_mae_px\n");
+    let yaw: std::collections::HashMap<i64, Option<f32>> =
+        samples.iter().map(|t| (t.id, t.yaw_degrees())).collect();
     for s in scores {
-        let yaw = samples
-            .iter()
-            .find(|t| t.id == s.sample)
-            .and_then(TestSample::yaw_degrees);
+        let yaw = yaw.get(&s.sample).copied().flatten();
         out.push_str(&format!(
             "{},{},{},{},{},{},{},{}\n",
             s.method,

@@ -159,6 +159,10 @@ pub fn train_on(
         ..ParamsAdamW::default()
     };
     let mut opt = AdamW::new(vars.all_vars(), params)?;
+    if let Some(dir) = &opts.snapshots {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create", dir.display()))?;
+    }
     let start = Instant::now();
     let mut last = Instant::now();
     let mut running = None::<f64>;
@@ -190,8 +194,6 @@ pub fn train_on(
             }
             ckpt.save(&vars, &state)?;
             if let Some(dir) = &opts.snapshots {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("{}: cannot create", dir.display()))?;
                 let path = dir.join(format!("vrn-{}.safetensors", state.step));
                 vars.save(&path)
                     .with_context(|| format!("{}: cannot write", path.display()))?;

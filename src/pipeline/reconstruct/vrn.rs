@@ -53,6 +53,14 @@ pub enum VrnError {
     /// The landmarks lack the 68-point subset or are degenerate.
     #[error("the landmarks cannot frame a face crop")]
     BadLandmarks,
+    /// The face crop given to the network has the wrong size.
+    #[error("the face crop is {got:?} px, the network needs {want} x {want}")]
+    CropSize {
+        /// Width and height of the crop given.
+        got: (u32, u32),
+        /// The side it needs (twice the network input).
+        want: usize,
+    },
     /// The network failed.
     #[error("VRN network failure: {0}")]
     Network(#[from] candle_core::Error),
@@ -253,13 +261,17 @@ impl VrnModel {
     /// [`VrnModel::with_tta`], each mapped back to the crop's own frame.
     ///
     /// # Errors
-    /// Wrong crop size or landmark count, or a network failure.
+    /// [`VrnError::CropSize`] for a crop of the wrong size, [`VrnError::BadLandmarks`] for a
+    /// landmark count other than 68, or a network failure.
     pub fn volume(&self, crop: &RgbImage, landmarks68: &[[f32; 2]]) -> Result<Volume, VrnError> {
         let cfg = self.net.config();
         let n = cfg.input;
         let side = crop.width() as usize;
         if side != 2 * n || crop.height() as usize != side {
-            return Err(VrnError::BadLandmarks);
+            return Err(VrnError::CropSize {
+                got: crop.dimensions(),
+                want: 2 * n,
+            });
         }
         #[allow(clippy::cast_precision_loss)]
         let k = side as f32 / n as f32;
