@@ -5,9 +5,28 @@
 //! ([`eval`]), metrics ([`metrics`]), figures ([`figure`]), the compute device ([`device`]), the
 //! 3D viewport ([`viewport`]), the worker thread ([`worker`]), the desktop app ([`app`]) and the
 //! command line ([`cli`]). The `visage` binary is the desktop app and the CLI.
+//!
+//! # Architecture
+//!
+//! One path from photo to mesh: [`pipeline::reconstruct::photo_to_mesh`] (detect, landmark,
+//! crop with the user's upscaler, then a [`pipeline::reconstruct::Reconstructor`]), called by the
+//! app's worker, the CLI, the benchmark and the evaluation alike.
+//!
+//! Dependencies point one way (checked by a test in [`architecture`], which holds the table):
+//! - `nn` (networks), `device`, `timing`, `figure`: nothing else of the crate;
+//! - `metrics` -> `pipeline` (the mesh type); `pipeline` -> `nn`, `metrics`, `timing`;
+//! - `synth` -> `pipeline`, `nn`, `metrics`; `dataset` -> `synth`, `pipeline`, `metrics`;
+//! - `train` and `eval` -> `dataset`, `synth`, `pipeline`, `nn`, `metrics`, `device`,
+//!   `timing`, `figure` (and `eval` -> `viewport` for its figures), never each other;
+//! - `worker` -> `pipeline`, `device`, `figure`, `timing`; `viewport` -> `pipeline`;
+//! - `app` -> `worker`, `viewport`, `pipeline`, `device`, `figure`; `cli` -> everything.
+//!
+//! No two files import each other, directly or in a loop.
 
 pub mod app;
+pub mod architecture;
 pub mod cli;
+pub mod dataset;
 pub mod device;
 pub mod eval;
 pub mod figure;
@@ -15,6 +34,7 @@ pub mod metrics;
 pub mod nn;
 pub mod pipeline;
 pub mod synth;
+pub mod timing;
 pub mod train;
 pub mod viewport;
 pub mod worker;

@@ -69,9 +69,7 @@ pub fn compare_view(
     let c = &t.comparison;
     ui.label(describe(c));
     let count = c.rows.len() + 2;
-    #[allow(clippy::cast_precision_loss)]
     let cell = ((ui.available_width() - 12.0 * count as f32) / count as f32).clamp(64.0, 512.0);
-    #[allow(clippy::cast_precision_loss)]
     let aspect = c.reference.height() as f32 / c.reference.width().max(1) as f32;
     let size = Vec2::new(cell, cell * aspect);
     egui::ScrollArea::horizontal().show(ui, |ui| {
@@ -129,12 +127,15 @@ fn column(
 fn describe(c: &UpscalerComparison) -> String {
     match c.simulation {
         Some(sim) => format!(
-            "Crop {}x{} simulated at {} px wide ({}, x{}), upscaled back; scores vs the original crop",
+            "Crop {}x{} shrunk x{} ({}) so the face is {} px wide (asked {} px), upscaled back; \
+             scores vs the original crop",
             c.reference.width(),
             c.reference.height(),
-            c.low.width(),
+            c.factor,
             sim.method.name(),
-            c.factor
+            c.face_width
+                .map_or_else(|| "?".to_owned(), |w| format!("{w:.0}")),
+            sim.face_width,
         ),
         None => format!(
             "Crop {}x{} upscaled x{} (no simulated capture, so no scores)",

@@ -241,11 +241,6 @@ fn quantile(v: &mut [f32], q: f32) -> f32 {
         return f32::NAN;
     }
     v.sort_by(f32::total_cmp);
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
     let i = ((v.len() - 1) as f32 * q).round() as usize;
     v[i]
 }

@@ -18,7 +18,6 @@ pub fn photo_view(
     crop: Option<CropRect>,
     drag_start: &mut Option<Pos2>,
 ) -> Option<Command> {
-    #[allow(clippy::cast_precision_loss)]
     let (pw, ph) = (photo_size[0] as f32, photo_size[1] as f32);
     let width = ui.available_width().min(400.0);
     let size = Vec2::new(width, width * ph / pw.max(1.0));
@@ -27,9 +26,7 @@ pub fn photo_view(
     ui.painter().image(texture.id(), rect, uv, Color32::WHITE);
     let scale = rect.width() / pw.max(1.0);
     let to_screen = |c: CropRect| {
-        #[allow(clippy::cast_precision_loss)]
         let min = rect.min + Vec2::new(c.x as f32, c.y as f32) * scale;
-        #[allow(clippy::cast_precision_loss)]
         Rect::from_min_size(min, Vec2::new(c.width as f32, c.height as f32) * scale)
     };
     let to_photo = |p: Pos2| ((p - rect.min) / scale).to_pos2();
@@ -80,7 +77,6 @@ pub fn photo_view(
 }
 
 fn contains(c: CropRect, p: Pos2) -> bool {
-    #[allow(clippy::cast_precision_loss)]
     let r = Rect::from_min_size(
         Pos2::new(c.x as f32, c.y as f32),
         Vec2::new(c.width as f32, c.height as f32),
@@ -90,7 +86,6 @@ fn contains(c: CropRect, p: Pos2) -> bool {
 
 /// The photo rectangle spanned by two points, clamped to the photo.
 fn rect_between(a: Pos2, b: Pos2, photo_size: [u32; 2]) -> CropRect {
-    #[allow(clippy::cast_precision_loss)]
     let clamp = |p: Pos2| {
         Pos2::new(
             p.x.clamp(0.0, photo_size[0] as f32),
@@ -98,7 +93,6 @@ fn rect_between(a: Pos2, b: Pos2, photo_size: [u32; 2]) -> CropRect {
         )
     };
     let r = Rect::from_two_pos(clamp(a), clamp(b));
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     CropRect {
         x: r.min.x.round() as u32,
         y: r.min.y.round() as u32,

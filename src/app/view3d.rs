@@ -117,7 +117,6 @@ impl View3d {
             ui.ctx().request_repaint();
         }
         let ppp = ui.pixels_per_point();
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let size = [(rect.width() * ppp) as u32, (rect.height() * ppp) as u32];
         if size[0] < 2 || size[1] < 2 {
             return command;
@@ -207,7 +206,6 @@ impl View3d {
     /// Size of the last rendered image, pixels.
     #[must_use]
     pub fn last_size(&self) -> Option<Vec2> {
-        #[allow(clippy::cast_precision_loss)]
         self.last
             .map(|(_, _, s)| Vec2::new(s[0] as f32, s[1] as f32))
     }

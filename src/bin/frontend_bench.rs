@@ -222,14 +222,12 @@ fn degradation_table(
                 };
                 let factor = (full.0[2] - full.0[0]) / target;
                 for k in 0..4u32 {
-                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                     let q = (factor / 2.0).round() as u32;
                     let (dx, dy) = (q * (k % 2), q * (k / 2));
                     let (x0, y0, cw, ch) = if mode == Mode::TightCrop {
                         let b = full.0;
                         let side = 1.2 * (b[2] - b[0]).max(b[3] - b[1]);
                         let (cx, cy) = ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0);
-                        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                         let (x, y, s) = (
                             (cx - side / 2.0).max(0.0) as u32 + dx,
                             (cy - side / 2.0).max(0.0) as u32 + dy,
@@ -241,7 +239,6 @@ fn degradation_table(
                     };
                     let shifted = imageops::crop_imm(&img, x0, y0, cw, ch).to_image();
                     // The full-resolution result, moved into the crop's frame.
-                    #[allow(clippy::cast_precision_loss)]
                     let (ox, oy) = (x0 as f32, y0 as f32);
                     let b = full.0;
                     let want: Reference = (
@@ -264,7 +261,6 @@ fn degradation_table(
                 }
             }
         }
-        #[allow(clippy::cast_precision_loss)]
         let mean =
             |f: fn(&(f32, f32)) -> f32| errs.iter().map(f).sum::<f32>() / errs.len().max(1) as f32;
         let found: Vec<String> = found.iter().map(|f| format!("{f}/{n}")).collect();
@@ -281,17 +277,11 @@ fn degradation_table(
 /// Shrinks `img` by `factor`; with `canvas`, pastes the result at the centre of a grey image of
 /// the original size.
 fn degrade(img: &RgbImage, factor: f32, canvas: bool) -> Degraded {
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
     let (w, h) = (
         ((img.width() as f32 / factor).round() as u32).max(16),
         ((img.height() as f32 / factor).round() as u32).max(16),
     );
     let small = imageops::resize(img, w, h, imageops::FilterType::CatmullRom);
-    #[allow(clippy::cast_precision_loss)]
     let scale = [
         img.width() as f32 / w as f32,
         img.height() as f32 / h as f32,
@@ -306,7 +296,6 @@ fn degrade(img: &RgbImage, factor: f32, canvas: bool) -> Degraded {
     let mut out = RgbImage::from_pixel(img.width(), img.height(), image::Rgb([128, 128, 128]));
     let (ox, oy) = ((img.width() - w) / 2, (img.height() - h) / 2);
     imageops::replace(&mut out, &small, i64::from(ox), i64::from(oy));
-    #[allow(clippy::cast_precision_loss)]
     let offset = [-(ox as f32) * scale[0], -(oy as f32) * scale[1]];
     Degraded {
         image: out,
@@ -354,7 +343,6 @@ fn evaluate(
     };
     let full = &want.1;
     let iod = (full[33][0] - full[263][0]).hypot(full[33][1] - full[263][1]);
-    #[allow(clippy::cast_precision_loss)]
     let mean = marks
         .points
         .iter()

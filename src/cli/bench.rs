@@ -3,11 +3,9 @@
 //! runs after a warm-up, printed as a Markdown table (see [`crate::eval::bench`]).
 
 use crate::eval::bench::{bench, table, with_face_width};
-use crate::eval::methods::crop_reconstructor;
-use crate::eval::recon::CropReconstructor;
 use crate::pipeline::detect::Detector;
 use crate::pipeline::photo::Photo;
-use crate::pipeline::reconstruct::Method;
+use crate::pipeline::reconstruct::{Method, Reconstructor, load};
 use crate::pipeline::upscale::Upscaler;
 use std::path::PathBuf;
 
@@ -55,10 +53,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     } else {
         args.methods.clone()
     };
-    let methods: Vec<(Method, Box<dyn CropReconstructor>)> = chosen
+    let methods: Vec<Box<dyn Reconstructor>> = chosen
         .iter()
-        .map(|&m| Ok((m, crop_reconstructor(m, &device, None)?)))
-        .collect::<anyhow::Result<_>>()?;
+        .map(|&m| load(m, &device, None))
+        .collect::<Result<_, _>>()?;
     let rows = bench(
         &photo,
         &detector,

@@ -3,14 +3,13 @@
 //! [`crate::eval::recon`]).
 
 use crate::eval::faces::{NamedFace, real_fixture_faces, synthetic_test_faces};
-use crate::eval::methods::{VrnCrop, crop_reconstructor};
 use crate::eval::recon::{
     Condition, LandmarkSource, StageClock, TestSample, load_test, rows, table,
 };
 use crate::eval::sr::{aggregate_table, bench_upscale, evaluate, per_image_table};
 use crate::pipeline::detect::Detector;
-use crate::pipeline::reconstruct::Method;
-use crate::pipeline::reconstruct::vrn;
+use crate::pipeline::reconstruct::vrn::{self, VrnReconstructor};
+use crate::pipeline::reconstruct::{Method, Reconstructor, load};
 use crate::pipeline::upscale::Upscaler;
 use anyhow::Context;
 use std::path::PathBuf;
@@ -28,6 +27,10 @@ pub struct Args {
 pub enum Target {
     /// Super-resolution: PSNR/SSIM of every upscaler at x2 and x4 on held-out faces.
     Sr(SrArgs),
+    /// Real photos first: every method on the AFLW2000-3D development photos and renders of a
+    /// real head scan (2D NME, depth51, 3D NME, scan distance), at full width and shrunk to 64 /
+    /// 32 / 24 px with each upscaler; Markdown tables on stdout, every row as JSON.
+    Real(RealArgs),
     /// Reconstruction NME on the synthetic test split per face width and upscaler.
     Recon(ReconArgs),
     /// Everything: super-resolution, every method x upscaler x face width, plots and
@@ -64,6 +67,7 @@ pub struct SrArgs {
 pub fn run(args: &Args) -> anyhow::Result<()> {
     match &args.target {
         Target::Sr(a) => run_sr(a),
+        Target::Real(a) => real(a),
         Target::Recon(a) => recon(a),
         Target::Report(a) => report(a),
         Target::Refiner(a) => super::refiner::run_eval(a),
@@ -119,6 +123,86 @@ fn run_sr(a: &SrArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Arguments of `visage eval real`.
+#[derive(Debug, clap::Args)]
+pub struct RealArgs {
+    /// The real-eval folder (`aflw-dev/`, `james/`, `peer-3ddfa_v2/`; see its README).
+    #[arg(long, default_value = "../shared/real-eval")]
+    pub data: PathBuf,
+    /// Face widths: `full` (the photo as it is) or pixels (the photo shrunk so the true
+    /// 68-landmark box is that wide, antialiased).
+    #[arg(long, value_delimiter = ',', default_value = "full,64,32,24")]
+    pub widths: Vec<crate::eval::real::Width>,
+    /// Upscalers that enlarge the shrunk faces (the full width uses the first, when the face is
+    /// smaller than the 128 px crop at all).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "bicubic,bilinear,espcn"
+    )]
+    pub upscalers: Vec<Upscaler>,
+    /// Methods (default: all).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub methods: Vec<Method>,
+    /// Skip the renders of the james scan.
+    #[arg(long)]
+    pub no_james: bool,
+    /// Upscaler of the james renders at shrunk widths.
+    #[arg(long, value_enum, default_value_t = Upscaler::Espcn)]
+    pub james_upscaler: Upscaler,
+    /// Write every per-image row (and the summaries) here as JSON.
+    #[arg(long, default_value = "real-eval.json")]
+    pub json: PathBuf,
+}
+
+fn real(a: &RealArgs) -> anyhow::Result<()> {
+    use crate::eval::real::{RealOptions, Runner, evaluate, tables, write_json};
+    let start = std::time::Instant::now();
+    let device = super::device()?;
+    let detector = Detector::new(&device)?;
+    let chosen = if a.methods.is_empty() {
+        Method::ALL.to_vec()
+    } else {
+        a.methods.clone()
+    };
+    let methods: Vec<Box<dyn Reconstructor>> = chosen
+        .iter()
+        .map(|&m| load(m, &device, None))
+        .collect::<Result<_, _>>()?;
+    let options = RealOptions {
+        data: a.data.clone(),
+        widths: a.widths.clone(),
+        upscalers: a.upscalers.clone(),
+        james: !a.no_james,
+        james_upscaler: a.james_upscaler,
+    };
+    let runner = Runner {
+        detector: &detector,
+        methods: &methods,
+    };
+    let rows = evaluate(&runner, &options)?;
+    let command = std::iter::once("visage".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
+    println!(
+        "# Real-photo evaluation\n\n`{command}` at commit {}, {:.0} s\n\nNormalisation: \
+         sqrt(w * h) of the true 68-landmark box, in %. depth51: the mesh's depth at the true \
+         inner-51 landmarks, median offset removed; flat51 = a plane. 3D NME: the method's \
+         own 68 points.",
+        crate::eval::real::commit(),
+        start.elapsed().as_secs_f64()
+    );
+    println!("{}", tables(&rows, "aflw"));
+    if options.james {
+        println!("{}", tables(&rows, "james"));
+    }
+    write_json(&a.json, &rows, &command)?;
+    eprintln!("wrote {}", a.json.display());
+    Ok(())
+}
+
 /// Arguments of `visage eval recon`.
 #[derive(Debug, clap::Args)]
 pub struct ReconArgs {
@@ -143,10 +227,6 @@ pub struct ReconArgs {
     /// Upscalers for the enlarged widths (default: all).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub upscalers: Vec<Upscaler>,
-    /// pix2pix only: mesh the ground-truth depth and mask instead of the network's (the floor
-    /// that the depth-map representation and its meshing leave for any network).
-    #[arg(long)]
-    pub oracle_depth: bool,
     /// vrn only: occupancy probability of the isosurface (default: the method's, 0.4).
     #[arg(long)]
     pub iso: Option<f32>,
@@ -164,35 +244,29 @@ pub struct ReconArgs {
 
 fn recon(a: &ReconArgs) -> anyhow::Result<()> {
     let device = super::device()?;
-    let method: Box<dyn crate::eval::recon::CropReconstructor> = if a.oracle_depth {
-        anyhow::ensure!(
-            a.method == Method::Pix2pix,
-            "--oracle-depth applies to the pix2pix method only"
-        );
-        Box::new(crate::eval::methods::DepthOracle)
-    } else if a.iso.is_some() || a.smooth.is_some() || a.tta.is_some() {
+    let method: Box<dyn Reconstructor> = if a.iso.is_some() || a.smooth.is_some() || a.tta.is_some()
+    {
         anyhow::ensure!(
             a.method == Method::Vrn,
             "--iso, --smooth and --tta apply to the vrn method only"
         );
-        let mut options = vrn::Options::default();
+        let mut vrn = VrnReconstructor::load(&device, a.weights.as_deref())?;
         if let Some(iso) = a.iso {
             anyhow::ensure!(
                 iso > 0.0 && iso < 1.0,
                 "--iso must lie in (0, 1), got {iso}"
             );
-            options.iso = iso;
+            vrn.options.iso = iso;
         }
         if let Some(iterations) = a.smooth {
-            options.smooth.iterations = iterations;
+            vrn.options.smooth.iterations = iterations;
         }
-        let mut crop = VrnCrop::load(&device, a.weights.as_deref(), options)?;
         if let Some(tta) = a.tta {
-            crop.model = crop.model.with_tta(tta);
+            vrn.model = vrn.model.with_tta(tta);
         }
-        Box::new(crop)
+        Box::new(vrn)
     } else {
-        crop_reconstructor(a.method, &device, a.weights.as_deref())?
+        load(a.method, &device, a.weights.as_deref())?
     };
     let samples = load_test(&a.data, a.count)
         .with_context(|| format!("{}: test shards", a.data.display()))?;
@@ -204,19 +278,14 @@ fn recon(a: &ReconArgs) -> anyhow::Result<()> {
     };
     let detector = Detector::new(&device)?;
     let source = if a.truth_landmarks {
-        LandmarkSource::Truth
+        LandmarkSource::Truth(&detector)
     } else {
         LandmarkSource::FaceMesh(&detector)
     };
     let conditions = Condition::grid(&a.widths, &upscalers);
     let mut clock = StageClock::default();
-    let scores = crate::eval::recon::evaluate(
-        &[(a.method, method)],
-        &samples,
-        &conditions,
-        source,
-        &mut clock,
-    )?;
+    let scores =
+        crate::eval::recon::evaluate(&[method], &samples, &conditions, source, &mut clock)?;
     let ids = (samples.first().map(|s| s.id), samples.last().map(|s| s.id));
     println!(
         "{} test samples (ids {:?}..={:?}) from {}, {} landmarks\n",

@@ -1,17 +1,19 @@
-//! `visage reconstruct PHOTO --method landmarks|vrn|pix2pix|3dmm|3dmm-cgan -o face.obj`: reconstruct the best (or a
-//! chosen) face and write its mesh (OBJ, PLY, STL or GLB by extension). `--timings` prints the
-//! per-stage wall time (the CPU benchmark of the photo-to-mesh path).
+//! `visage reconstruct PHOTO --method M -o face.obj`: the best (or a chosen) face of a photo
+//! through the one photo-to-mesh path ([`crate::pipeline::reconstruct::photo_to_mesh`]), written
+//! as OBJ, PLY, STL or GLB (by extension) in the crop or the photo frame. `--timings` prints the
+//! time per stage (from the pipeline's `tracing` spans) of a second, warm run.
 
-use crate::pipeline::detect::{AlignedCrop, Detector};
+use crate::pipeline::degrade::DegradeMethod;
+use crate::pipeline::detect::Detector;
 use crate::pipeline::export;
-use crate::pipeline::mesh::Mesh;
 use crate::pipeline::photo::Photo;
-use crate::pipeline::reconstruct::pix2pix_model::Pix2pixModel;
-use crate::pipeline::reconstruct::{Method, landmarks, pix2pix, vrn};
+use crate::pipeline::reconstruct::{
+    FacePick, MeshFrame, Method, Prepared, Reconstruction, Shrink, load, photo_to_mesh,
+};
 use crate::pipeline::upscale::Upscaler;
+use crate::timing::measure;
 use anyhow::Context;
-use std::path::PathBuf;
-use std::time::Instant;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `visage reconstruct`.
 #[derive(Debug, clap::Args)]
@@ -27,31 +29,36 @@ pub struct Args {
     /// Which face, by rank (0 = highest detection score).
     #[arg(long, default_value_t = 0)]
     pub face: usize,
-    /// Side of the aligned face crop that defines the mesh frame and units, pixels (`landmarks`
-    /// only; `vrn` always works in its 128 px crop).
-    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(16..=4096))]
-    pub crop_size: u32,
-    /// How `vrn`, `pix2pix`, `3dmm` and `3dmm-cgan` enlarge a face smaller than their 128 px crop.
+    /// How a face smaller than the 128 px crop is enlarged before the method sees it.
     #[arg(long, value_enum, default_value_t = Upscaler::Bicubic)]
     pub upscaler: Upscaler,
-    /// Also write the aligned crop image here.
+    /// Simulate a low-resolution capture first: shrink the photo so the face's 68 landmarks
+    /// span this many pixels (e.g. 32), then detect and reconstruct the small photo.
+    #[arg(long)]
+    pub face_width: Option<f32>,
+    /// How the simulated low-resolution photo is formed (with --face-width).
+    #[arg(long, value_enum, default_value_t = DegradeMethod::Bicubic)]
+    pub degrade: DegradeMethod,
+    /// Frame of the written mesh: `crop` (+X right, +Y up, +Z towards the camera, pixels of the
+    /// 128 px face crop) or `photo` (X = photo column, Y = minus the photo row so +Y is up, +Z
+    /// towards the camera, photo pixels; with --face-width, pixels of the shrunk photo).
+    #[arg(long, value_enum, default_value_t = MeshFrame::Crop)]
+    pub frame: MeshFrame,
+    /// Also write the reconstruction's own 68 3D landmarks (JSON, in the mesh's frame): the
+    /// mesh's landmark vertices (landmarks, 3dmm), or the front end's points lifted onto the
+    /// mesh (null where the mesh does not cover one).
+    #[arg(long)]
+    pub landmarks: Option<PathBuf>,
+    /// Also write the 128 px face crop the method saw here.
     #[arg(long)]
     pub crop: Option<PathBuf>,
-    /// Print the wall time of each stage (model loading excluded).
+    /// Print the time of each stage (of a second run; model loading excluded).
     #[arg(long)]
     pub timings: bool,
-    /// Taubin smoothing pairs applied to the pix2pix mesh (0 = none).
-    #[arg(long, default_value_t = 5)]
-    pub smooth: usize,
-    /// 3x3 masked mean passes over the pix2pix depth before meshing (0 = none).
-    #[arg(long, default_value_t = 2)]
-    pub depth_blur: usize,
-    /// pix2pix: also write a figure (crop, predicted depth, shaded depth) here.
+    /// Weights file instead of the committed ones (a training checkpoint: VRN, pix2pix
+    /// generator, morphable model for 3dmm, refiner generator for 3dmm-cgan).
     #[arg(long)]
-    pub figure: Option<PathBuf>,
-    /// pix2pix generator weights.
-    #[arg(long, default_value = "weights/pix2pix.safetensors")]
-    pub weights: PathBuf,
+    pub weights: Option<PathBuf>,
 }
 
 /// Runs `visage reconstruct`.
@@ -60,48 +67,42 @@ pub struct Args {
 /// Unreadable photo, no face, network failure or unwritable output.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let photo = Photo::load(&args.photo)?;
-    let detector = Detector::new(&super::device()?).context("loading the face networks")?;
-    let (mesh, crop) = match args.method {
-        Method::Landmarks => {
-            let options = landmarks::Options {
-                face_index: args.face,
-                crop_size: args.crop_size,
-            };
-            let t = Instant::now();
-            let face = landmarks::reconstruct(&photo.rgb, &detector, &options)
-                .with_context(|| format!("{}", args.photo.display()))?;
-            if args.timings {
-                println!("landmarks: total {:.1} ms", ms(t.elapsed()));
-            }
-            (face.mesh, face.crop)
-        }
-        Method::Vrn => run_vrn(args, &photo, &detector)?,
-        Method::Morphable | Method::MorphableCgan => run_morphable(args, &photo, &detector)?,
-        Method::Pix2pix => {
-            let model = Pix2pixModel::load(&args.weights)?;
-            let options = pix2pix::Options {
-                face_index: args.face,
-                upscaler: args.upscaler,
-                smooth_iterations: args.smooth,
-                depth_blur: args.depth_blur,
-                ..pix2pix::Options::default()
-            };
-            let face = pix2pix::reconstruct(&photo.rgb, &detector, &model, &options)
-                .with_context(|| format!("{}", args.photo.display()))?;
-            let t = face.times;
-            eprintln!(
-                "times: detect {:?}, landmarks {:?}, crop {:?}, network {:?}, mesh {:?}",
-                t.detect, t.landmarks, t.crop, t.network, t.mesh
-            );
-            if let Some(path) = &args.figure {
-                write_figure(&face, args.depth_blur, path)?;
-            }
-            (face.mesh, face.crop)
-        }
+    let device = super::device()?;
+    let detector = Detector::new(&device).context("loading the face networks")?;
+    let method = load(args.method, &device, args.weights.as_deref())?;
+    let shrink = args.face_width.map(|w| Shrink {
+        face_width: w,
+        method: args.degrade,
+    });
+    let once = || {
+        photo_to_mesh(
+            &detector,
+            method.as_ref(),
+            &photo.rgb,
+            FacePick::Rank(args.face),
+            args.upscaler,
+            shrink,
+        )
+    };
+    // A first run warms the allocator and caches; the timed run is the second.
+    if args.timings {
+        let _ = once();
+    }
+    let (outcome, stages) = measure(once);
+    let (prepared, result) = outcome.with_context(|| format!("{}", args.photo.display()))?;
+    if args.timings {
+        println!("{}: {}", args.method, stages.line());
+    }
+    let mesh = match args.frame {
+        MeshFrame::Crop => result.mesh.clone(),
+        MeshFrame::Photo => prepared.face.to_photo_frame(&result.mesh),
     };
     let written = export::save(&mesh, &args.output)?;
     if let Some(path) = &args.crop {
-        super::save_image(&crop.image, path)?;
+        super::save_image(&prepared.face.crop.image, path)?;
+    }
+    if let Some(path) = &args.landmarks {
+        write_landmarks(path, args, &prepared, &result)?;
     }
     let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     println!(
@@ -114,119 +115,29 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_vrn(args: &Args, photo: &Photo, detector: &Detector) -> anyhow::Result<(Mesh, AlignedCrop)> {
-    let model = vrn::VrnModel::embedded(&super::device()?)?;
-    let options = vrn::Options {
-        face_index: args.face,
-        upscaler: args.upscaler,
-        ..vrn::Options::default()
-    };
-    // A first run warms the allocator and caches; the timed run is the second.
-    let runs = if args.timings { 2 } else { 1 };
-    let mut face = None;
-    for _ in 0..runs {
-        let t = Instant::now();
-        let f = model
-            .reconstruct(&photo.rgb, detector, &options)
-            .with_context(|| format!("{}", args.photo.display()))?;
-        if args.timings {
-            let s = f.timings;
-            println!(
-                "vrn: detect {:.1} ms, landmarks {:.1} ms, crop {:.1} ms, network {:.1} ms, \
-                 mesh {:.1} ms, total {:.1} ms",
-                ms(s.detect),
-                ms(s.landmarks),
-                ms(s.crop),
-                ms(s.network),
-                ms(s.mesh),
-                ms(t.elapsed())
-            );
-        }
-        face = Some(f);
-    }
-    let face = face.context("no run")?;
-    Ok((face.mesh, face.crop))
-}
-
-fn run_morphable(
+/// The reconstruction's 68 landmarks as JSON, in the frame of the written mesh.
+fn write_landmarks(
+    path: &Path,
     args: &Args,
-    photo: &Photo,
-    detector: &Detector,
-) -> anyhow::Result<(Mesh, AlignedCrop)> {
-    use crate::pipeline::reconstruct::morphable::{MorphableModel, method};
-    use crate::pipeline::reconstruct::refiner_model::RefinerModel;
-    let t = Instant::now();
-    let model = MorphableModel::embedded()?;
-    let refiner = (args.method == Method::MorphableCgan)
-        .then(RefinerModel::embedded)
-        .transpose()?;
-    let load = t.elapsed();
-    let options = method::Options {
-        face_index: args.face,
-        upscaler: args.upscaler,
-        ..method::Options::default()
-    };
-    let runs = if args.timings { 2 } else { 1 };
-    let mut face = None;
-    for _ in 0..runs {
-        let t = Instant::now();
-        let f = method::reconstruct(&photo.rgb, detector, &model, refiner.as_ref(), &options)
-            .with_context(|| format!("{}", args.photo.display()))?;
-        if args.timings {
-            let s = f.times;
-            let refine = if refiner.is_some() {
-                format!("refine {:.1} ms, ", ms(s.refine))
-            } else {
-                String::new()
-            };
-            println!(
-                "{}: model load {:.1} ms; detect {:.1} ms, landmarks {:.1} ms, crop {:.1} ms, \
-                 fit {:.1} ms, {refine}mesh {:.1} ms, total {:.1} ms",
-                args.method,
-                ms(load),
-                ms(s.detect),
-                ms(s.landmarks),
-                ms(s.crop),
-                ms(s.fit),
-                ms(s.mesh),
-                ms(t.elapsed())
-            );
-        }
-        face = Some(f);
-    }
-    let face = face.context("no run")?;
-    Ok((face.mesh, face.crop))
-}
-
-fn ms(d: std::time::Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-/// Crop | depth | shaded depth (after `blur` passes, as meshed), side by side, labelled.
-fn write_figure(
-    face: &pix2pix::Pix2pixFace,
-    blur: usize,
-    path: &std::path::Path,
+    prepared: &Prepared,
+    result: &Reconstruction,
 ) -> anyhow::Result<()> {
-    use crate::figure::{Panel, side_by_side};
-    let (depth, shaded) = face
-        .prediction
-        .smoothed(blur)
-        .pictures(face.crop.image.width() as usize, 4);
-    let crop = image::imageops::resize(
-        &face.crop.image,
-        depth.width(),
-        depth.height(),
-        image::imageops::FilterType::Triangle,
-    );
-    let panel = |image, title: &str| Panel {
-        image,
-        lines: vec![title.to_string()],
-    };
-    let fig = side_by_side(&[
-        panel(&crop, "face crop"),
-        panel(&depth, "pix2pix depth"),
-        panel(&shaded, "shaded depth"),
-    ])?;
-    super::save_image(&fig, path)
+    let points: Vec<Option<[f32; 3]>> = result
+        .landmarks68(&prepared.face)
+        .into_iter()
+        .map(|p| {
+            p.map(|p| match args.frame {
+                MeshFrame::Crop => p,
+                MeshFrame::Photo => prepared.face.photo_frame_point(p),
+            })
+        })
+        .collect();
+    let json = serde_json::json!({
+        "method": args.method.name(),
+        "frame": match args.frame { MeshFrame::Crop => "crop", MeshFrame::Photo => "photo" },
+        "convention": "68 points, iBUG order; null where the mesh does not cover the point",
+        "points": points,
+    });
+    let text = serde_json::to_string_pretty(&json)?;
+    std::fs::write(path, text).with_context(|| format!("{}: cannot write", path.display()))
 }

@@ -2,13 +2,14 @@
 //! and measured on coarse fits of synthetic shards. The coarse fits of a folder are computed
 //! once and cached (`<cache-dir>/<folder name>_<source>.safetensors`).
 
+use crate::dataset::{CoarseCache, CoarseFit, blurred_truth, load_or_build};
 use crate::nn::refiner::RefinerConfig;
 use crate::pipeline::detect::Detector;
 use crate::pipeline::reconstruct::morphable::{MorphableModel, coarse_depth};
 use crate::pipeline::reconstruct::refiner_model::{RefinerModel, SHIPPED_RGB};
 use crate::synth::Shard;
 use crate::train::refiner::{RefinerTrainOptions, train};
-use crate::train::refiner_data::{CoarseCache, CoarseFit, blurred_truth, load_or_build, load_set};
+use crate::train::refiner_data::load_set;
 use image::RgbImage;
 use std::path::{Path, PathBuf};
 

@@ -153,7 +153,6 @@ pub fn fit_rigid(src: &[V3], dst: &[V3]) -> Rigid {
                 a[2] + f64::from(p[2]),
             ]
         });
-        #[allow(clippy::cast_precision_loss)]
         s.map(|c| c / n as f64)
     };
     let (cs, cd) = (mean(src), mean(dst));
@@ -191,7 +190,6 @@ pub fn fit_rigid(src: &[V3], dst: &[V3]) -> Rigid {
         ],
     ];
     let rc = [0, 1, 2].map(|i| r[i][0] * cs[0] + r[i][1] * cs[1] + r[i][2] * cs[2]);
-    #[allow(clippy::cast_possible_truncation)]
     Rigid {
         r: r.map(|row| row.map(|v| v as f32)),
         t: [0, 1, 2].map(|i| (cd[i] - rc[i]) as f32),
@@ -261,11 +259,6 @@ pub fn icp(points: &[V3], index: &SurfaceIndex, iterations: usize, keep: f32) ->
             .filter_map(|(&m, &p)| index.closest(m).map(|q| (dot(sub(q, m), sub(q, m)), p, q)))
             .collect();
         pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            clippy::cast_precision_loss
-        )]
         let n = ((pairs.len() as f32 * keep) as usize)
             .max(3)
             .min(pairs.len());

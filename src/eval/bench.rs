@@ -1,21 +1,23 @@
 //! `visage bench`: per-stage latency of every method on one photo, the median over repeated runs
 //! after one warm-up run.
 //!
-//! Stages: detect (BlazeFace on the photo), landmarks (FaceMesh on the face), upscale (the
-//! 128 px face crop, cut at the face's own resolution and enlarged with the upscaler when the
-//! face is smaller), reconstruct (the method's network or fit) and mesh (isosurface, depth grid
-//! or triangulation, with smoothing). Every method runs through
-//! [`super::methods::crop_reconstructor`], as in the evaluation.
+//! Every run is the one photo-to-mesh path
+//! ([`crate::pipeline::reconstruct::photo_to_mesh`]), timed by its `tracing` spans
+//! ([`crate::timing`]): detect (BlazeFace on the photo), landmarks (FaceMesh on the face), crop
+//! (the 128 px face crop, cut at the face's own resolution and enlarged with the upscaler when
+//! the face is smaller), network (the method's network, fit or refinement) and mesh
+//! (isosurface, depth grid or triangulation, with smoothing and colours).
 
-use super::recon::{CropInput, CropReconstructor, face_width, subset_68};
 use super::stats::median;
-use crate::pipeline::detect::{Detector, Landmarks};
-use crate::pipeline::reconstruct::Method;
-use crate::pipeline::reconstruct::vrn::crop_with_upscaler;
+use crate::pipeline::degrade::{DegradeMethod, shrink_face};
+use crate::pipeline::detect::Detector;
+use crate::pipeline::detect::landmarks68::to_68;
+use crate::pipeline::reconstruct::face::face_width;
+use crate::pipeline::reconstruct::{FacePick, Method, Reconstructor, photo_to_mesh};
 use crate::pipeline::upscale::Upscaler;
+use crate::timing::measure;
 use anyhow::Context;
 use image::RgbImage;
-use image::imageops::{FilterType, resize};
 use std::fmt::Write as _;
 use std::time::Instant;
 
@@ -30,7 +32,7 @@ pub struct StageMedians {
     pub landmarks: f64,
     /// Crop and upscale to 128 px.
     pub upscale: f64,
-    /// Network or fit.
+    /// Network, fit and refinement.
     pub reconstruct: f64,
     /// Meshing.
     pub mesh: f64,
@@ -38,8 +40,8 @@ pub struct StageMedians {
     pub total: f64,
 }
 
-/// The photo scaled (Catmull-Rom) so its best face is `width` pixels wide (x-extent of the 68
-/// landmarks); returns the photo and the face width before scaling.
+/// The photo shrunk ([`shrink_face`]) so its best face is `width` pixels wide (x-extent of the
+/// 68 landmarks); returns the photo and the face width before.
 ///
 /// # Errors
 /// No face in the photo.
@@ -54,22 +56,10 @@ pub fn with_face_width(
         .next()
         .context("no face in the photo")?;
     let lm = detector.landmarks(photo, &face)?;
-    let now = face_width(&subset_68(&lm)?);
-    #[allow(clippy::cast_precision_loss)]
-    let k = width as f32 / now.max(1.0);
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
-    let size = |s: u32| ((s as f32 * k).round() as u32).max(16);
-    let scaled = resize(
-        photo,
-        size(photo.width()),
-        size(photo.height()),
-        FilterType::CatmullRom,
-    );
-    Ok((scaled, now))
+    let p68 = to_68(&lm.points).context("the landmarks lack the 68-point subset")?;
+    let now = face_width(&p68.iter().map(|p| [p[0], p[1]]).collect::<Vec<_>>());
+    let (small, _) = shrink_face(photo, now, width as f32, DegradeMethod::Bicubic)?;
+    Ok((small, now))
 }
 
 /// Times every method on `photo` (`repeats` timed runs after one warm-up).
@@ -79,12 +69,13 @@ pub fn with_face_width(
 pub fn bench(
     photo: &RgbImage,
     detector: &Detector,
-    methods: &[(Method, Box<dyn CropReconstructor>)],
+    methods: &[Box<dyn Reconstructor>],
     upscaler: Upscaler,
     repeats: usize,
 ) -> anyhow::Result<Vec<StageMedians>> {
     let mut out = Vec::new();
-    for (method, reconstructor) in methods {
+    for reconstructor in methods {
+        let method = reconstructor.method();
         let mut runs: Vec<[f64; 6]> = Vec::new();
         for k in 0..=repeats.max(1) {
             let run = run_once(photo, detector, reconstructor.as_ref(), upscaler)
@@ -95,7 +86,7 @@ pub fn bench(
         }
         let m = |i: usize| median(&runs.iter().map(|r| r[i]).collect::<Vec<_>>());
         out.push(StageMedians {
-            method: *method,
+            method,
             detect: m(0),
             landmarks: m(1),
             upscale: m(2),
@@ -107,54 +98,40 @@ pub fn bench(
     Ok(out)
 }
 
-/// One photo-to-mesh run: milliseconds of detect, landmarks, upscale, reconstruct, mesh, total.
+/// One photo-to-mesh run: milliseconds of detect, landmarks, crop, network (+ fit, refine),
+/// mesh, total.
 fn run_once(
     photo: &RgbImage,
     detector: &Detector,
-    reconstructor: &dyn CropReconstructor,
+    reconstructor: &dyn Reconstructor,
     upscaler: Upscaler,
 ) -> anyhow::Result<[f64; 6]> {
-    let ms = |t: Instant| t.elapsed().as_secs_f64() * 1e3;
     let start = Instant::now();
-    let t = Instant::now();
-    let face = detector
-        .faces(photo)?
-        .into_iter()
-        .next()
-        .context("no face in the photo")?;
-    let detect = ms(t);
-    let t = Instant::now();
-    let lm = detector.landmarks(photo, &face)?;
-    let landmarks = ms(t);
-    let t = Instant::now();
-    let crop = crop_with_upscaler(photo, &lm, upscaler)?;
-    let m = crop.crop_from_photo;
-    let in_crop = Landmarks {
-        points: lm
-            .points
+    let (outcome, stages) = measure(|| {
+        photo_to_mesh(
+            detector,
+            reconstructor,
+            photo,
+            FacePick::Rank(0),
+            upscaler,
+            None,
+        )
+    });
+    let total = start.elapsed().as_secs_f64() * 1e3;
+    outcome?;
+    let ms = |names: &[&str]| {
+        names
             .iter()
-            .map(|p| {
-                let q = m.apply([p[0], p[1]]);
-                [q[0], q[1], p[2] * m.scale()]
-            })
-            .collect(),
-        ..lm
+            .map(|n| stages.get(n).as_secs_f64() * 1e3)
+            .sum::<f64>()
     };
-    let lms = subset_68(&in_crop)?;
-    let upscale = ms(t);
-    let input = CropInput {
-        crop: &crop.image,
-        landmarks68: &lms,
-        facemesh: Some(&in_crop),
-    };
-    let result = reconstructor.reconstruct_crop(&input, None)?;
     Ok([
-        detect,
-        landmarks,
-        upscale,
-        result.network_s * 1e3,
-        result.mesh_s * 1e3,
-        ms(start),
+        ms(&["detect"]),
+        ms(&["landmarks"]),
+        ms(&["crop"]),
+        ms(&["network", "fit", "refine"]),
+        ms(&["mesh"]),
+        total,
     ])
 }
 

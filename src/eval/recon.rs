@@ -1,91 +1,43 @@
 //! Reconstruction error on the synthetic test split (ids >= 1,000,000): the one per-sample loop
-//! behind `visage eval recon` and `visage eval report`.
+//! behind `visage eval recon` and `visage eval report` (the synthetic sections; real photos come
+//! first, in [`super::real`]).
 //!
-//! Protocol (DESIGN.md section 6): for each test sample and [`Condition`], the clean 128 px
-//! render is degraded to the condition's face width and enlarged back with its upscaler
-//! ([`at_face_width`]); FaceMesh runs once on that crop (or the ground-truth landmarks are used,
-//! [`LandmarkSource`]) and every method then reconstructs the same crop ([`CropReconstructor`]).
-//! Its mesh (crop frame) is compared with the ground-truth face-area vertices: trimmed ICP
-//! (10 iterations, best 90 % of pairs) aligns the ground truth to the predicted surface, then
-//! every ground-truth vertex's distance to the closest surface point is averaged and divided by
-//! the outer interocular distance (3D, landmarks 36-45). That is the NME ([`nme`]). Methods
-//! with a depth map also report its error on the face mask ([`super::depth`]).
+//! Protocol (DESIGN.md section 6): each test sample's clean 128 px render is treated as a photo.
+//! For each [`Condition`] it is shrunk so its face is the condition's width wide
+//! ([`crate::pipeline::degrade::shrink_face`], the same function as the app's "Simulate low
+//! resolution"), FaceMesh runs on that image as on a photo (the render is already a face crop,
+//! so BlazeFace is not needed) and [`FaceCrop::from_landmarks`] cuts and enlarges the face with
+//! the condition's upscaler: from there every method runs exactly as in the app
+//! ([`crate::pipeline::reconstruct::Reconstructor`]). The mesh is mapped back into the sample's
+//! crop frame, placed in depth by the median offset at the visible ground-truth vertices, and
+//! compared with the ground-truth face-area vertices: trimmed ICP (10 iterations, best 90 % of
+//! pairs), then every ground-truth vertex's distance to the closest surface point is averaged and
+//! divided by the outer interocular distance (3D, landmarks 36-45). That is the NME ([`nme`]).
+//! Methods with a depth map also report its error on the face mask.
 //!
-//! Face width: the x-extent of the 68 landmarks in the 128 px crop. "Width w" scales the crop so
-//! the face is `w` pixels wide (nothing happens when it is already narrower), then enlarges it
-//! back to 128 px with the upscaler; widths of 128 and more use the crop as rendered (its faces
-//! are 45-109 px wide).
-//!
-//! The methods themselves are in [`super::methods`].
+//! Face width: the x-extent of the 68 landmarks. Widths of 128 and more use the render as it is
+//! (its faces are 45-109 px wide).
 
 use super::align::{SurfaceIndex, icp};
 use super::visible::visible_vertices;
+use crate::metrics::depth::centred_mae;
+use crate::pipeline::degrade::{DegradeMethod, shrink_face};
 use crate::pipeline::detect::landmarks68::to_68;
 use crate::pipeline::detect::{Detector, Landmarks};
 use crate::pipeline::mesh::Mesh;
-use crate::pipeline::reconstruct::Method;
+use crate::pipeline::mesh::from_depth::DepthMap;
+use crate::pipeline::mesh::probe::DepthProbe;
 use crate::pipeline::reconstruct::crop::crop_landmarks;
-use crate::pipeline::upscale::{Upscaler, upscale};
+use crate::pipeline::reconstruct::{FaceCrop, Method, Reconstructor};
+use crate::pipeline::upscale::Upscaler;
 use crate::synth::Sample;
 use crate::synth::shard::Shard;
+use crate::timing::{Stages, measure};
 use anyhow::Context;
 use image::RgbImage;
-use image::imageops::{FilterType, resize};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
-
-/// What a method sees of one face crop.
-pub struct CropInput<'a> {
-    /// The 128 px face crop, framed like a synthetic sample.
-    pub crop: &'a RgbImage,
-    /// 68 landmarks, crop pixels (v down).
-    pub landmarks68: &'a [[f32; 2]],
-    /// FaceMesh's full result on the crop (crop pixels), when FaceMesh supplied the landmarks.
-    pub facemesh: Option<&'a Landmarks>,
-}
-
-/// The ground-truth depth of a sample, for methods that predict a depth map.
-pub struct DepthTruth<'a> {
-    /// Crop-frame z of the head surface per pixel (larger = closer), `side x side`.
-    pub depth: &'a [f32],
-    /// 1 where the head covers the pixel.
-    pub mask: &'a [u8],
-    /// Side of the maps, pixels.
-    pub side: usize,
-}
-
-/// What a method returns for one crop.
-pub struct CropOutput {
-    /// The mesh in the crop frame of the 128 px crop.
-    pub mesh: Mesh,
-    /// Depth error on the head mask in crop pixels ([`super::depth::centred_mae`]), for methods
-    /// with a depth map and when the truth was given.
-    pub depth_mae_px: Option<f32>,
-    /// Wall time of the network (or fit), seconds.
-    pub network_s: f64,
-    /// Wall time of meshing, seconds.
-    pub mesh_s: f64,
-}
-
-/// A method evaluated on face crops framed like the synthetic samples.
-pub trait CropReconstructor {
-    /// The mesh (crop frame) of a face crop, with the depth error when `truth` is given.
-    ///
-    /// # Errors
-    /// Whatever the method reports (e.g. an empty volume, no FaceMesh landmarks).
-    fn reconstruct_crop(
-        &self,
-        input: &CropInput,
-        truth: Option<&DepthTruth>,
-    ) -> anyhow::Result<CropOutput>;
-
-    /// True when the mesh's depth has no absolute offset (z = 0 at the head's mean depth); the
-    /// evaluation then places it at the ground truth's mean head depth before ICP.
-    fn relative_depth(&self) -> bool {
-        false
-    }
-}
 
 /// One test sample.
 #[derive(Clone, Debug)]
@@ -127,16 +79,6 @@ impl TestSample {
         })
     }
 
-    /// Its depth truth.
-    #[must_use]
-    pub fn depth_truth(&self) -> DepthTruth<'_> {
-        DepthTruth {
-            depth: &self.depth,
-            mask: &self.mask,
-            side: self.clean.width() as usize,
-        }
-    }
-
     /// The head's yaw in degrees: the angle of the outer eye corners' line (landmarks 36 to 45)
     /// out of the image plane, positive when the face's left eye (45) is nearer the camera;
     /// `None` without 68 landmarks.
@@ -153,7 +95,6 @@ impl TestSample {
             .filter(|&i| self.mask[i] > 0)
             .map(|i| self.depth[i])
             .collect();
-        #[allow(clippy::cast_precision_loss)]
         let n = head.len().max(1) as f32;
         head.iter().sum::<f32>() / n
     }
@@ -165,7 +106,7 @@ impl TestSample {
 /// Unreadable shards.
 pub fn load_test(dir: &Path, count: usize) -> anyhow::Result<Vec<TestSample>> {
     let mut out = Vec::new();
-    for f in crate::train::pix2pix_data::shard_files(dir)? {
+    for f in crate::dataset::shard_files(dir)? {
         let shard = Shard::open(&f)?;
         let side = u32::try_from(shard.info.size)?;
         for i in 0..shard.len() {
@@ -195,48 +136,9 @@ pub fn load_test(dir: &Path, count: usize) -> anyhow::Result<Vec<TestSample>> {
     Ok(out)
 }
 
-/// The crop as if the face had been `width` pixels wide: downscaled (Catmull-Rom, antialiased) so
-/// the face spans `width` pixels, then enlarged back with `upscaler`. Unchanged when the face is
-/// already at most `width` wide.
-///
-/// # Errors
-/// Upscaling errors (none for valid sizes).
-pub fn at_face_width(
-    crop: &RgbImage,
-    face_width: f32,
-    width: f32,
-    upscaler: Upscaler,
-) -> anyhow::Result<RgbImage> {
-    if face_width <= width {
-        return Ok(crop.clone());
-    }
-    let side = crop.width();
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
-    let small = ((side as f32 * width / face_width).round() as u32).max(4);
-    let lr = resize(crop, small, small, FilterType::CatmullRom);
-    Ok(upscale(&lr, upscaler, side, side)?)
-}
+pub use crate::pipeline::reconstruct::face::face_width;
 
-/// Width of the face: x-extent of its 68 landmarks, pixels.
-#[must_use]
-pub fn face_width(landmarks: &[[f32; 2]]) -> f32 {
-    let (lo, hi) = landmarks
-        .iter()
-        .fold((f32::MAX, f32::MIN), |(l, h), p| (l.min(p[0]), h.max(p[0])));
-    (hi - lo).max(0.0)
-}
-
-/// Outer interocular distance: between 68-point landmarks 36 and 45 (3D); `None` for fewer
-/// than 46 landmarks.
-#[must_use]
-pub fn interocular(landmarks: &[[f32; 3]]) -> Option<f32> {
-    let (l, r) = (landmarks.get(36)?, landmarks.get(45)?);
-    Some(((l[0] - r[0]).powi(2) + (l[1] - r[1]).powi(2) + (l[2] - r[2]).powi(2)).sqrt())
-}
+pub use crate::metrics::nme::interocular;
 
 /// NME of `pred` against the ground-truth vertices `gt` (see the module docs); `None` when
 /// `pred` has no surface to measure against.
@@ -259,7 +161,6 @@ pub fn nme(pred: &Mesh, gt: &[[f32; 3]], interocular: f32) -> Option<f32> {
             })
         })
         .sum();
-    #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
     let mean = (total / gt.len().max(1) as f64) as f32;
     Some(mean / interocular.max(1e-6))
 }
@@ -267,9 +168,10 @@ pub fn nme(pred: &Mesh, gt: &[[f32; 3]], interocular: f32) -> Option<f32> {
 /// Where the methods' landmarks come from.
 #[derive(Clone, Copy)]
 pub enum LandmarkSource<'a> {
-    /// The sample's ground truth (isolates the reconstructor).
-    Truth,
-    /// FaceMesh run on the (degraded, enlarged) crop, as on a real photo.
+    /// The sample's true 68 landmarks for the networks (isolates the reconstructor); FaceMesh
+    /// still frames the crop and drives the fits.
+    Truth(&'a Detector),
+    /// FaceMesh run on the (shrunk) render, as on a real photo.
     FaceMesh(&'a Detector),
 }
 
@@ -310,20 +212,20 @@ impl Condition {
             .collect()
     }
 
-    /// The face crop of `sample` under this condition.
+    /// The sample's render as a photo under this condition: shrunk so its face is `width` wide
+    /// (unchanged as rendered), and the factor applied.
     ///
     /// # Errors
-    /// Upscaling errors.
-    pub fn crop(&self, sample: &TestSample) -> anyhow::Result<RgbImage> {
+    /// A width that leaves no pixels.
+    pub fn photo(&self, sample: &TestSample) -> anyhow::Result<(RgbImage, f32)> {
         match self.upscaler {
-            #[allow(clippy::cast_precision_loss)]
-            Some(u) => at_face_width(
+            Some(_) => Ok(shrink_face(
                 &sample.clean,
                 face_width(&sample.landmarks_2d),
                 self.width as f32,
-                u,
-            ),
-            None => Ok(sample.clean.clone()),
+                DegradeMethod::Bicubic,
+            )?),
+            None => Ok((sample.clean.clone(), 1.0)),
         }
     }
 
@@ -366,9 +268,15 @@ impl StageClock {
         e.1 += 1;
     }
 
+    /// Adds one run's [`Stages`], each stage name prefixed with `prefix`.
+    pub fn absorb(&mut self, prefix: &str, stages: &Stages) {
+        for (name, d) in &stages.0 {
+            self.add(&format!("{prefix}{name}"), d.as_secs_f64());
+        }
+    }
+
     /// Mean milliseconds per call of each stage.
     #[must_use]
-    #[allow(clippy::cast_precision_loss)]
     pub fn mean_ms(&self) -> Vec<(String, f64, usize)> {
         self.stages
             .iter()
@@ -377,13 +285,51 @@ impl StageClock {
     }
 }
 
-/// Evaluates every method on every sample under every condition; FaceMesh and the degradation
-/// run once per sample and condition and are shared by the methods. Progress goes to stderr.
+/// The prepared face of one sample under one condition (see the module docs), and the factor
+/// its photo was shrunk by.
+///
+/// # Errors
+/// FaceMesh failures, landmarks that cannot frame a crop.
+pub fn prepare_sample(
+    sample: &TestSample,
+    condition: Condition,
+    landmarks: LandmarkSource,
+    clock: &mut StageClock,
+) -> anyhow::Result<(FaceCrop, f32, RgbImage)> {
+    let t = Instant::now();
+    let (photo, s) = condition.photo(sample)?;
+    clock.add("shrink", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    let (marks, truth) = match landmarks {
+        LandmarkSource::FaceMesh(d) => (crop_landmarks(d, &photo)?, None),
+        LandmarkSource::Truth(d) => (crop_landmarks(d, &photo)?, Some(&sample.landmarks_2d)),
+    };
+    clock.add("FaceMesh", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    let upscaler = condition.upscaler.unwrap_or_default();
+    let mut face = FaceCrop::from_landmarks(&photo, &marks, upscaler)?;
+    if let Some(truth) = truth {
+        let m = face.crop.crop_from_photo;
+        face.landmarks68 = truth
+            .iter()
+            .map(|p| m.apply([p[0] * s, p[1] * s]))
+            .collect();
+    }
+    clock.add(
+        &format!("crop + upscale ({})", condition.upscaler_name()),
+        t.elapsed().as_secs_f64(),
+    );
+    Ok((face, s, photo))
+}
+
+/// Evaluates every method on every sample under every condition; the shrink, FaceMesh and the
+/// crop run once per sample and condition and are shared by the methods. Progress goes to
+/// stderr.
 ///
 /// # Errors
 /// Image errors (a method's failure on a sample is a failed score, not an error).
 pub fn evaluate(
-    methods: &[(Method, Box<dyn CropReconstructor>)],
+    methods: &[Box<dyn Reconstructor>],
     samples: &[TestSample],
     conditions: &[Condition],
     landmarks: LandmarkSource,
@@ -393,35 +339,24 @@ pub fn evaluate(
     let mut scores = Vec::new();
     for (k, &condition) in conditions.iter().enumerate() {
         for s in samples {
-            let t = Instant::now();
-            let crop = condition.crop(s)?;
-            let up = format!("degrade + upscale ({})", condition.upscaler_name());
-            clock.add(&up, t.elapsed().as_secs_f64());
-            let t = Instant::now();
-            let facemesh = match landmarks {
-                LandmarkSource::Truth => None,
-                LandmarkSource::FaceMesh(d) => Some(crop_landmarks(d, &crop)),
-            };
-            clock.add("FaceMesh on the crop", t.elapsed().as_secs_f64());
-            let lms = match &facemesh {
-                None => Ok(s.landmarks_2d.clone()),
-                Some(Ok(l)) => subset_68(l),
-                Some(Err(e)) => Err(anyhow::anyhow!("{e}")),
-            };
-            for (method, reconstructor) in methods {
-                let score = match &lms {
-                    Ok(l) => {
-                        let input = CropInput {
-                            crop: &crop,
-                            landmarks68: l,
-                            facemesh: facemesh.as_ref().and_then(|f| f.as_ref().ok()),
-                        };
-                        score_one(*method, reconstructor.as_ref(), &input, s, clock)
-                    }
+            let prepared = prepare_sample(s, condition, landmarks, clock);
+            for reconstructor in methods {
+                let method = reconstructor.method();
+                let score = match &prepared {
+                    Ok((face, scale, photo)) => score_one(
+                        reconstructor.as_ref(),
+                        &SampleFace {
+                            face,
+                            scale: *scale,
+                            photo,
+                        },
+                        s,
+                        clock,
+                    ),
                     Err(_) => (None, None, None),
                 };
                 scores.push(Score {
-                    method: *method,
+                    method,
                     condition,
                     sample: s.id,
                     nme: score.0,
@@ -444,34 +379,113 @@ pub fn evaluate(
     Ok(scores)
 }
 
-/// NME, visible NME and depth MAE of one method on one crop (`None`s for a failure).
+/// A prepared sample: the face, the shrink factor of its photo, the photo.
+pub struct SampleFace<'a> {
+    /// The prepared face.
+    pub face: &'a FaceCrop,
+    /// Pixels of the shrunk photo per pixel of the render.
+    pub scale: f32,
+    /// The shrunk photo.
+    pub photo: &'a RgbImage,
+}
+
+impl SampleFace<'_> {
+    /// A point of the face crop's frame in the sample's crop frame (the render's pixels, +Y up,
+    /// +Z towards the camera).
+    #[must_use]
+    pub fn to_sample(&self, p: [f32; 3], side: f32) -> [f32; 3] {
+        let q = self.face.photo_frame_point(p);
+        [
+            q[0] / self.scale,
+            side + q[1] / self.scale,
+            q[2] / self.scale,
+        ]
+    }
+}
+
+/// The mesh of `reconstructor` on a prepared sample, in the sample's crop frame, placed in depth
+/// by the median offset to the visible ground truth (a start for ICP), and its depth map.
+///
+/// # Errors
+/// The method's failure.
+pub fn sample_mesh(
+    reconstructor: &dyn Reconstructor,
+    sf: &SampleFace,
+    s: &TestSample,
+    clock: &mut StageClock,
+) -> anyhow::Result<(Mesh, Option<DepthMap>)> {
+    let (out, stages) = measure(|| reconstructor.reconstruct(sf.photo, sf.face));
+    clock.absorb(&format!("{}: ", reconstructor.method()), &stages);
+    let out = out?;
+    let side = s.clean.width() as f32;
+    let mut mesh = out.mesh;
+    for p in &mut mesh.positions {
+        *p = sf.to_sample(*p, side);
+    }
+    let probe = DepthProbe::new(&mesh.positions, &mesh.triangles);
+    let mut offsets: Vec<f32> = s
+        .visible
+        .iter()
+        .filter_map(|p| probe.front_z(p[0], p[1]).map(|z| p[2] - z))
+        .collect();
+    if !offsets.is_empty() {
+        offsets.sort_by(f32::total_cmp);
+        let shift = offsets[offsets.len() / 2];
+        for p in &mut mesh.positions {
+            p[2] += shift;
+        }
+    }
+    Ok((mesh, out.depth))
+}
+
+/// NME, visible NME and depth MAE of one method on one prepared sample (`None`s for a failure).
 fn score_one(
-    method: Method,
-    reconstructor: &dyn CropReconstructor,
-    input: &CropInput,
+    reconstructor: &dyn Reconstructor,
+    sf: &SampleFace,
     s: &TestSample,
     clock: &mut StageClock,
 ) -> (Option<f32>, Option<f32>, Option<f32>) {
-    let Ok(mut out) = reconstructor.reconstruct_crop(input, Some(&s.depth_truth())) else {
+    let Ok((mesh, depth)) = sample_mesh(reconstructor, sf, s, clock) else {
         return (None, None, None);
     };
-    clock.add(&format!("{method}: network"), out.network_s);
-    clock.add(&format!("{method}: mesh"), out.mesh_s);
-    if reconstructor.relative_depth() {
-        let offset = s.mean_head_depth();
-        for p in &mut out.mesh.positions {
-            p[2] += offset;
-        }
-    }
     let t = Instant::now();
     let iod = interocular(&s.landmarks_3d).unwrap_or(f32::NAN);
-    let e = nme(&out.mesh, &s.mesh, iod);
-    let visible = e.and_then(|_| nme(&out.mesh, &s.visible, iod));
+    let e = nme(&mesh, &s.mesh, iod);
+    let visible = e.and_then(|_| nme(&mesh, &s.visible, iod));
     clock.add(
-        &format!("{method}: NME (ICP + distances)"),
+        &format!("{}: NME (ICP + distances)", reconstructor.method()),
         t.elapsed().as_secs_f64(),
     );
-    (e, visible, out.depth_mae_px)
+    let mae = depth.and_then(|d| depth_mae(&d, sf, s));
+    (e, visible, mae)
+}
+
+/// Depth error of a method's depth map (over its crop) against the sample's true depth, on the
+/// pixels both cover, both centred there ([`centred_mae`]), in pixels of the render.
+#[must_use]
+pub fn depth_mae(map: &DepthMap, sf: &SampleFace, s: &TestSample) -> Option<f32> {
+    let side = s.clean.width() as usize;
+    let k = sf.face.side() / map.width.max(1) as f32;
+    let (mut pred, mut truth, mut both) = (Vec::new(), Vec::new(), Vec::new());
+    for r in 0..map.height {
+        for c in 0..map.width {
+            let i = r * map.width + c;
+            let centre = [
+                (c as f32 + 0.5) * k,
+                sf.face.side() - (r as f32 + 0.5) * k,
+                0.0,
+            ];
+            let q = sf.to_sample(centre, side as f32);
+            let (x, y) = (q[0].floor() as usize, (side as f32 - q[1]).floor() as usize);
+            let j = (x < side && y < side).then_some(y * side + x);
+            let covered = j.is_some_and(|j| s.mask[j] > 0) && map.mask[i];
+            let z = sf.to_sample([0.0, 0.0, map.depth[i]], side as f32)[2];
+            pred.push(z);
+            truth.push(j.map_or(0.0, |j| s.depth[j]));
+            both.push(covered);
+        }
+    }
+    centred_mae(&pred, &truth, &both)
 }
 
 /// Aggregate of the scores of one method under one condition.
@@ -601,18 +615,6 @@ mod tests {
         assert!(s.yaw_degrees().unwrap().abs() < 1e-4);
         s.landmarks_3d.truncate(40);
         assert_eq!(s.yaw_degrees(), None);
-    }
-
-    #[test]
-    fn narrow_faces_are_left_alone() {
-        let img = RgbImage::from_fn(32, 32, |x, y| image::Rgb([(x * 8) as u8, (y * 8) as u8, 9]));
-        assert_eq!(
-            at_face_width(&img, 20.0, 64.0, Upscaler::Bicubic).unwrap(),
-            img
-        );
-        let small = at_face_width(&img, 20.0, 5.0, Upscaler::Bilinear).unwrap();
-        assert_eq!(small.dimensions(), (32, 32));
-        assert_ne!(small, img);
     }
 
     #[test]

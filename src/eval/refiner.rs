@@ -2,19 +2,17 @@
 //! morphable-model fit? (Galteri et al. 2019's central claim.)
 //!
 //! Protocol. For each sample of a folder of synthetic shards (the test split), the coarse fit of
-//! its degraded `rgb` render (cached, [`crate::train::refiner_data::CoarseCache`]) is refined
+//! its degraded `rgb` render (cached, [`crate::dataset::CoarseCache`]) is refined
 //! ([`RefinerModel::refine`], full crop resolution). Depth MAE is measured on the region where
 //! the coarse mask and the true head mask overlap, at the crop's resolution, each map centred on
-//! that region ([`super::depth::centred_mae`]), in crop pixels and divided by the sample's outer
+//! that region ([`crate::metrics::depth::centred_mae`]), in crop pixels and divided by the sample's outer
 //! interocular distance (3D, landmarks 36-45). Samples whose fit failed are counted, not scored.
 
-use super::depth::centred_mae;
-use super::recon::interocular;
 use super::stats::mean_std;
+use crate::dataset::{CoarseCache, eye_px, shard_files};
+use crate::metrics::depth::centred_mae;
 use crate::pipeline::reconstruct::refiner_model::RefinerModel;
 use crate::synth::Shard;
-use crate::train::pix2pix_data::shard_files;
-use crate::train::refiner_data::CoarseCache;
 use anyhow::Context;
 use image::RgbImage;
 use std::path::Path;
@@ -85,16 +83,6 @@ pub fn evaluate(
         }
     }
     Ok((scores, failed))
-}
-
-/// Outer interocular distance of sample `i` (3D, landmarks 36-45), crop pixels.
-///
-/// # Errors
-/// A shard without `landmarks_3d`.
-pub fn eye_px(shard: &Shard, i: usize) -> anyhow::Result<f32> {
-    let lm = shard.f32s("landmarks_3d", i)?;
-    let pts: Vec<[f32; 3]> = lm.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
-    Ok(interocular(&pts).unwrap_or(f32::NAN))
 }
 
 /// A Markdown table of `scores` (means, medians, share of samples the refiner improved).

@@ -33,7 +33,6 @@ pub fn visible_vertices(
             if !inside(u) || !inside(v) {
                 return false;
             }
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let (col, row) = (u as usize, v as usize);
             if mask[row * side + col] == 0 {
                 return false;

@@ -59,7 +59,6 @@ pub fn draw_text(
         };
         let bounds = outline.px_bounds();
         outline.draw(|gx, gy, coverage| {
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let (px, py) = (
                 (bounds.min.x as i64 + i64::from(gx)),
                 (bounds.min.y as i64 + i64::from(gy)),
@@ -68,11 +67,9 @@ pub fn draw_text(
             {
                 return;
             }
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let pixel = image.get_pixel_mut(px as u32, py as u32);
             for (channel, ink) in pixel.0.iter_mut().zip(INK) {
                 let old = f32::from(*channel);
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                 let new = (old + (ink - old) * coverage.clamp(0.0, 1.0)).round() as u8;
                 *channel = new;
             }
@@ -112,9 +109,7 @@ pub fn side_by_side(panels: &[Panel<'_>]) -> Result<RgbImage, FigureError> {
     let mut x = GAP;
     for panel in panels {
         for (i, line) in panel.lines.iter().enumerate() {
-            #[allow(clippy::cast_precision_loss)]
             let y = (GAP + LABEL_BAND * u32::try_from(i).unwrap_or(0)) as f32;
-            #[allow(clippy::cast_precision_loss)]
             draw_text(&mut out, line, x as f32, y, 20.0)?;
         }
         imageops::replace(&mut out, panel.image, i64::from(x), i64::from(GAP + band));

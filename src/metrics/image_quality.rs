@@ -119,7 +119,6 @@ pub fn psnr(a: &RgbImage, b: &RgbImage, options: MetricOptions) -> Result<f64, M
         sum += x.iter().zip(y).map(|(p, q)| (p - q) * (p - q)).sum::<f64>();
         n += x.len();
     }
-    #[allow(clippy::cast_precision_loss)]
     let mse = sum / n as f64;
     Ok(10.0 * (DATA_RANGE * DATA_RANGE / mse).log10())
 }
@@ -129,7 +128,6 @@ pub fn psnr(a: &RgbImage, b: &RgbImage, options: MetricOptions) -> Result<f64, M
 /// # Errors
 /// [`MetricError`] for different sizes or less than 11 px left after the border crop.
 pub fn ssim(a: &RgbImage, b: &RgbImage, options: MetricOptions) -> Result<f64, MetricError> {
-    #[allow(clippy::cast_possible_truncation)]
     let (w, h) = checked(a, b, options, 2 * WINDOW_RADIUS as u32 + 1)?;
     let (pa, pb) = (planes(a, options), planes(b, options));
     let kernel = gaussian_kernel(1.5, WINDOW_RADIUS);
@@ -138,13 +136,11 @@ pub fn ssim(a: &RgbImage, b: &RgbImage, options: MetricOptions) -> Result<f64, M
         .zip(&pb)
         .map(|(x, y)| ssim_plane(x, y, w, h, &kernel))
         .sum();
-    #[allow(clippy::cast_precision_loss)]
     Ok(total / pa.len() as f64)
 }
 
 /// Normalised 1D Gaussian of `2 r + 1` taps.
 fn gaussian_kernel(sigma: f64, radius: usize) -> Vec<f64> {
-    #[allow(clippy::cast_precision_loss)]
     let k: Vec<f64> = (0..=2 * radius)
         .map(|i| {
             let d = i as f64 - radius as f64;
@@ -198,7 +194,6 @@ fn ssim_plane(x: &[f64], y: &[f64], w: usize, h: usize, k: &[f64]) -> f64 {
         sum +=
             ((2.0 * ux * uy + c1) * (2.0 * cxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
     }
-    #[allow(clippy::cast_precision_loss)]
     let n = mx.len() as f64;
     sum / n
 }

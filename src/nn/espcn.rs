@@ -12,35 +12,11 @@
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::{Conv2d, Conv2dConfig, VarBuilder, conv2d};
 use image::RgbImage;
-use std::sync::OnceLock;
 
 /// The committed x2 weights, embedded so the app needs no files at run time.
 pub const WEIGHTS_X2: &[u8] = include_bytes!("../../weights/espcn_x2.safetensors");
 /// The committed x4 weights.
 pub const WEIGHTS_X4: &[u8] = include_bytes!("../../weights/espcn_x4.safetensors");
-
-/// The committed networks, prepared for fast CPU inference, loaded once on first use:
-/// `[x2, x4]`.
-///
-/// # Errors
-/// The embedded weights do not fit the network (a build problem), as a message.
-pub fn pretrained() -> std::result::Result<&'static [super::espcn_fast::FastEspcn; 2], String> {
-    static NETS: OnceLock<std::result::Result<[super::espcn_fast::FastEspcn; 2], String>> =
-        OnceLock::new();
-    NETS.get_or_init(|| {
-        let load = |cfg: EspcnConfig, bytes: &[u8]| -> Result<super::espcn_fast::FastEspcn> {
-            let vb =
-                VarBuilder::from_buffered_safetensors(bytes.to_vec(), DType::F32, &Device::Cpu)?;
-            super::espcn_fast::FastEspcn::new(&Espcn::new(cfg, vb)?)
-        };
-        Ok([
-            load(EspcnConfig::x2(), WEIGHTS_X2).map_err(|e| format!("ESPCN x2 weights: {e}"))?,
-            load(EspcnConfig::x4(), WEIGHTS_X4).map_err(|e| format!("ESPCN x4 weights: {e}"))?,
-        ])
-    })
-    .as_ref()
-    .map_err(Clone::clone)
-}
 
 /// Network shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -190,7 +166,6 @@ pub fn from_tensor(t: &Tensor) -> Result<RgbImage> {
         .to_dtype(DType::F32)?
         .flatten_all()?
         .to_vec1::<f32>()?;
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let bytes: Vec<u8> = hwc.into_iter().map(|v| v as u8).collect();
     RgbImage::from_raw(
         u32::try_from(w).unwrap_or(0),

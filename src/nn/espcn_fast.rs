@@ -7,9 +7,12 @@
 //! its matmul runs several times faster. The result equals [`Espcn::upscale_image`] (tested).
 
 use super::cpu_kernels::Im2ColNhwc;
-use super::espcn::Espcn;
+use super::espcn::{Espcn, EspcnConfig, WEIGHTS_X2, WEIGHTS_X4};
+use candle_core::DType;
 use candle_core::{Device, Result, Tensor};
+use candle_nn::VarBuilder;
 use image::RgbImage;
+use std::sync::OnceLock;
 
 /// One convolution prepared for im2col: weights as `[k*k*in, out]` (row = (dy, dx, c)).
 #[derive(Clone, Debug)]
@@ -98,7 +101,6 @@ impl FastEspcn {
                         for j in 0..r {
                             let o = ((y * r + i) * ow + xx * r + j) * 3 + c;
                             let v = f32::from(out[o]) / 255.0 + src[(c * r + i) * r + j];
-                            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                             let b = (v.clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
                             out[o] = b;
                         }
@@ -137,12 +139,32 @@ fn conv_hwc(x: &[f32], h: usize, w: usize, l: &Layer) -> Result<Vec<f32>> {
     Ok(y)
 }
 
+/// The committed networks, prepared for fast CPU inference, loaded once on first use:
+/// `[x2, x4]`.
+///
+/// # Errors
+/// The embedded weights do not fit the network (a build problem), as a message.
+pub fn pretrained() -> std::result::Result<&'static [FastEspcn; 2], String> {
+    static NETS: OnceLock<std::result::Result<[FastEspcn; 2], String>> = OnceLock::new();
+    NETS.get_or_init(|| {
+        let load = |cfg: EspcnConfig, bytes: &[u8]| -> Result<FastEspcn> {
+            let vb =
+                VarBuilder::from_buffered_safetensors(bytes.to_vec(), DType::F32, &Device::Cpu)?;
+            FastEspcn::new(&Espcn::new(cfg, vb)?)
+        };
+        Ok([
+            load(EspcnConfig::x2(), WEIGHTS_X2).map_err(|e| format!("ESPCN x2 weights: {e}"))?,
+            load(EspcnConfig::x4(), WEIGHTS_X4).map_err(|e| format!("ESPCN x4 weights: {e}"))?,
+        ])
+    })
+    .as_ref()
+    .map_err(Clone::clone)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::espcn::EspcnConfig;
-    use candle_core::DType;
-    use candle_nn::{VarBuilder, VarMap};
+    use candle_nn::VarMap;
 
     #[test]
     fn matches_the_candle_reference() {

@@ -81,7 +81,6 @@ pub fn degrade(
     Ok(match method {
         DegradeMethod::Bicubic => resize(image, w, h, FilterType::CatmullRom),
         DegradeMethod::BlurSubsample => {
-            #[allow(clippy::cast_precision_loss)]
             let blurred = blur(image, 0.5 * factor as f32);
             let offset = factor / 2;
             RgbImage::from_fn(w, h, |x, y| {
@@ -98,9 +97,51 @@ pub fn factor_for_face_width(face_width: f32, target_width: f32) -> u32 {
     if target_width <= 0.0 || face_width <= target_width {
         return 1;
     }
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let f = (face_width / target_width).round() as u32;
     f.max(1)
+}
+
+/// The one "face at width w" simulation of Visage (the app's "Simulate low resolution", `visage
+/// eval`'s face widths): `photo` scaled by `target_width / face_width` (a real factor, so the face
+/// ends up `target_width` pixels wide, up to rounding of the image size) with `method`'s
+/// anti-aliasing, or left alone (factor 1) when the face is no wider than the target. Returns the
+/// image and the factor applied (new pixels per old pixel).
+///
+/// # Errors
+/// [`DegradeError::TooSmall`] when the photo would shrink below 1 pixel.
+pub fn shrink_face(
+    photo: &RgbImage,
+    face_width: f32,
+    target_width: f32,
+    method: DegradeMethod,
+) -> Result<(RgbImage, f32), DegradeError> {
+    if !(target_width > 0.0 && face_width > target_width) {
+        return Ok((photo.clone(), 1.0));
+    }
+    let s = target_width / face_width;
+    let size = |v: u32| (v as f32 * s).round() as u32;
+    let (w, h) = (size(photo.width()), size(photo.height()));
+    if w == 0 || h == 0 {
+        return Err(DegradeError::TooSmall {
+            width: photo.width(),
+            height: photo.height(),
+            factor: (1.0 / s).round() as u32,
+        });
+    }
+    // The factor actually applied, from the rounded size (x and y differ by at most a pixel).
+    let applied = w as f32 / photo.width() as f32;
+    let out = match method {
+        DegradeMethod::Bicubic => resize(photo, w, h, FilterType::CatmullRom),
+        DegradeMethod::BlurSubsample => {
+            let blurred = blur(photo, 0.5 / s);
+            RgbImage::from_fn(w, h, |x, y| {
+                // The source pixel under the centre of the output pixel.
+                let at = |v: u32, max: u32| (((v as f32 + 0.5) / s) as u32).min(max - 1);
+                *blurred.get_pixel(at(x, photo.width()), at(y, photo.height()))
+            })
+        }
+    };
+    Ok((out, applied))
 }
 
 #[cfg(test)]
@@ -139,6 +180,21 @@ mod tests {
             degrade(&img, 9, DegradeMethod::Bicubic),
             Err(DegradeError::TooSmall { .. })
         ));
+    }
+
+    #[test]
+    fn shrinking_brings_the_face_to_the_target_width() {
+        let photo = RgbImage::new(400, 300);
+        for m in [DegradeMethod::Bicubic, DegradeMethod::BlurSubsample] {
+            // A 160 px face to 32 px: the photo scales by 0.2.
+            let (small, s) = shrink_face(&photo, 160.0, 32.0, m).unwrap();
+            assert_eq!(small.dimensions(), (80, 60));
+            assert!((s - 0.2).abs() < 1e-6);
+            assert!((160.0 * s - 32.0).abs() < 0.5);
+            // A face already narrower than the target is left alone.
+            let (same, s) = shrink_face(&photo, 20.0, 32.0, m).unwrap();
+            assert_eq!((same.dimensions(), s), ((400, 300), 1.0));
+        }
     }
 
     #[test]

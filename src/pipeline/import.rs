@@ -87,7 +87,6 @@ fn load_ply(path: &Path) -> Result<Mesh, String> {
         .map_err(|e| e.to_string())?;
     let float = |e: &DefaultElement, k: &str| match e.get(k) {
         Some(Property::Float(v)) => Some(*v),
-        #[allow(clippy::cast_possible_truncation)]
         Some(Property::Double(v)) => Some(*v as f32),
         Some(Property::UChar(v)) => Some(f32::from(*v) / 255.0),
         _ => None,

@@ -103,7 +103,7 @@ pub fn upscale(
 /// ESPCN: x4 while at least x3 remains, x2 while at least x1.5 remains, then bicubic to the
 /// exact size (also for the last non-integer part and any shrinking).
 fn espcn(image: &RgbImage, width: u32, height: u32) -> Result<RgbImage, UpscaleError> {
-    let [x2, x4] = crate::nn::espcn::pretrained().map_err(UpscaleError::Model)?;
+    let [x2, x4] = crate::nn::espcn_fast::pretrained().map_err(UpscaleError::Model)?;
     let mut current = image.clone();
     loop {
         let remaining = f64::from(width) / f64::from(current.width());

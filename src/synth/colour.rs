@@ -9,10 +9,11 @@
 use super::appearance::{Surface, detail, vertex_albedo};
 use super::background::background;
 use super::camera::Camera;
+use super::engine::{Engine, NEAR, Posed};
 use super::math::{add, normalize, scale};
+use super::math::{interp, interp1};
 use super::params::SampleParams;
 use super::raster::{Cull, DepthTest, Projection, ScreenVertex, VisBuffer};
-use super::sample::{Engine, NEAR, Posed, interp, interp1};
 use super::shade::{ShadePoint, ShadowMap, shade};
 
 /// Supersampling factor per axis.

@@ -130,3 +130,15 @@ pub fn vertex_normals(positions: &[[f32; 3]], triangles: &[[u32; 3]]) -> Vec<[f3
     }
     acc.into_iter().map(normalize).collect()
 }
+/// Barycentric interpolation of a per-vertex vector attribute over triangle `tri`.
+pub(crate) fn interp(attr: &[[f32; 3]], tri: [u32; 3], b: [f32; 2]) -> [f32; 3] {
+    let [a0, a1, a2] = tri.map(|i| attr[i as usize]);
+    let b0 = 1.0 - b[0] - b[1];
+    std::array::from_fn(|k| b0 * a0[k] + b[0] * a1[k] + b[1] * a2[k])
+}
+
+/// Barycentric interpolation of a per-vertex scalar attribute over triangle `tri`.
+pub(crate) fn interp1(attr: &[f32], tri: [u32; 3], b: [f32; 2]) -> f32 {
+    let [a0, a1, a2] = tri.map(|i| attr[i as usize]);
+    (1.0 - b[0] - b[1]) * a0 + b[0] * a1 + b[1] * a2
+}

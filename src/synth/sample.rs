@@ -9,6 +9,9 @@ use super::SynthError;
 use super::camera::Camera;
 use super::colour::colour;
 use super::degrade::degrade;
+pub use super::engine::{Engine, EngineOptions};
+use super::engine::{NEAR, Posed};
+use super::math::interp;
 use super::math::{normalize, to_srgb, vertex_normals};
 use super::model::FaceModel;
 use super::occluder::{Canvas, draw};
@@ -16,40 +19,7 @@ use super::params::SampleParams;
 use super::raster::{Cull, DepthTest, Projection, ScreenVertex, VisBuffer};
 use super::regions::Regions;
 use super::rng::SampleRng;
-
-/// Nearest depth (cm) a triangle corner may have.
-pub(crate) const NEAR: f32 = 1.0;
-
-/// Image-space options of the engine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct EngineOptions {
-    /// Side of the square crop in pixels.
-    pub size: usize,
-    /// Depth bins of the occupancy volume.
-    pub depth_bins: usize,
-}
-
-impl Default for EngineOptions {
-    fn default() -> Self {
-        Self {
-            size: 128,
-            depth_bins: 64,
-        }
-    }
-}
-
-/// The renderer of samples for one head model.
-#[derive(Clone, Debug)]
-pub struct Engine {
-    /// The head model.
-    pub model: FaceModel,
-    /// Its appearance regions.
-    pub regions: Regions,
-    /// Image options.
-    pub options: EngineOptions,
-    pivot: [f32; 3],
-    face_centre: [f32; 3],
-}
+pub use crate::pipeline::mesh::raster::background_z;
 
 /// Everything one sample carries. Maps are row-major `size x size` (rows going down).
 #[derive(Clone, Debug, PartialEq)]
@@ -83,20 +53,6 @@ pub struct Sample {
     pub landmark_visible: Vec<u8>,
     /// Face-area vertices (`0..model.face_vertices`) in the crop frame.
     pub mesh: Vec<[f32; 3]>,
-}
-
-/// Depth value of background pixels: the far end of the occupancy volume, `-size / 2`.
-#[must_use]
-pub fn background_z(size: usize) -> f32 {
-    -(size as f32) / 2.0
-}
-
-/// Camera-frame geometry of a posed head.
-pub(crate) struct Posed {
-    /// Vertex positions, cm.
-    pub positions: Vec<[f32; 3]>,
-    /// Unit vertex normals.
-    pub normals: Vec<[f32; 3]>,
 }
 
 impl Engine {
@@ -278,17 +234,6 @@ impl Engine {
         }
         (l2, l3, vis)
     }
-}
-
-pub(crate) fn interp(attr: &[[f32; 3]], tri: [u32; 3], b: [f32; 2]) -> [f32; 3] {
-    let [a0, a1, a2] = tri.map(|i| attr[i as usize]);
-    let b0 = 1.0 - b[0] - b[1];
-    std::array::from_fn(|k| b0 * a0[k] + b[0] * a1[k] + b[1] * a2[k])
-}
-
-pub(crate) fn interp1(attr: &[f32], tri: [u32; 3], b: [f32; 2]) -> f32 {
-    let [a0, a1, a2] = tri.map(|i| attr[i as usize]);
-    (1.0 - b[0] - b[1]) * a0 + b[0] * a1 + b[1] * a2
 }
 
 /// Larger side of the landmarks' bounding box, pixels.

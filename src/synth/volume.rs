@@ -1,5 +1,7 @@
 //! The occupancy volume VRN trains on, derived from a sample's front and back depth maps.
 //!
+//! Its voxels map to the crop frame by [`crate::pipeline::mesh::from_volume::world_from_voxel`].
+//!
 //! Voxel `(k, row, col)` of a `[D, S, S]` volume (`k` slowest) is the crop-frame point
 //! `(col + 0.5, S - row - 0.5, -S/2 + (k + 0.5) S/D)`: the depth axis spans `[-S/2, S/2]` crop
 //! pixels around the head pivot (the same scale as x and y), `k = 0` farthest from the camera.
@@ -9,8 +11,6 @@
 //! depth`). The rendered head (face, scalp, neck, mouth and eye interiors) is nearly closed, so
 //! this fills the skull; concavities along a ray (e.g. between the nose and the far cheek in
 //! profile) are filled too, and surfaces beyond `+-S/2` are clipped to the volume.
-
-use crate::pipeline::mesh::from_volume::WorldFromVoxel;
 
 /// Occupancy `[D, S, S]` (1 = inside) from the nearest (`front`) and farthest (`back`)
 /// crop-frame depth maps `[S, S]` and the head mask.
@@ -34,21 +34,10 @@ pub fn occupancy(front: &[f32], back: &[f32], mask: &[u8], size: usize, bins: us
     out
 }
 
-/// The voxel-to-crop-frame transform of an `[S, S, D]`-dims volume (`x` = column, `y` = row,
-/// `z` = bin), for [`crate::pipeline::mesh::Mesh::from_volume`].
-#[must_use]
-pub fn world_from_voxel(size: usize, bins: usize) -> WorldFromVoxel {
-    let s = size as f32;
-    let dz = s / bins as f32;
-    WorldFromVoxel {
-        scale: [1.0, -1.0, dz],
-        offset: [0.5, s - 0.5, -s / 2.0 + 0.5 * dz],
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::mesh::from_volume::world_from_voxel;
 
     #[test]
     fn a_slab_fills_the_bins_between_its_faces() {

@@ -44,7 +44,6 @@ pub fn average_files(paths: &[PathBuf]) -> anyhow::Result<HashMap<String, Tensor
             *acc = (&*acc + t)?;
         }
     }
-    #[allow(clippy::cast_precision_loss)]
     let n = paths.len() as f64;
     sum.into_iter()
         .map(|(name, t)| Ok((name, (t / n)?)))

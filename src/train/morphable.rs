@@ -152,7 +152,6 @@ fn cast_landmarks(
         let id = options.seed + r as u64;
         let mut p = SampleParams::draw(model, id);
         p.expression.fill(0.0);
-        #[allow(clippy::cast_precision_loss)]
         let t = r as f32 / (options.renders.max(2) - 1) as f32;
         p.pose = Pose {
             yaw: -12.0 + 24.0 * t,
@@ -177,7 +176,6 @@ fn cast_landmarks(
             );
             continue;
         }
-        #[allow(clippy::cast_precision_loss)]
         let h = size as f32;
         let screen: Vec<ScreenVertex> = sample
             .mesh
@@ -223,7 +221,6 @@ fn cast_landmarks(
 /// The triangle at pixel `(x, y)` or, if uncovered, at the nearest covered pixel within
 /// `radius`.
 fn covered_near(vb: &VisBuffer, x: f32, y: f32, radius: i64) -> Option<usize> {
-    #[allow(clippy::cast_possible_truncation)]
     let (cx, cy) = (x.floor() as i64, y.floor() as i64);
     let mut best: Option<(i64, usize)> = None;
     for dy in -radius..=radius {
@@ -359,7 +356,6 @@ fn pca(
             c
         })
         .collect();
-    #[allow(clippy::cast_precision_loss)]
     let n = draws.len().max(2) as f64;
     let x = DMatrix::from_fn(draws.len(), n_c, |r, c| f64::from(draws[r][c]));
     let mean_c: DVector<f64> = x.row_mean().transpose();
@@ -377,7 +373,6 @@ fn pca(
     let k = options.components.min(order.len());
     let mut basis = Vec::with_capacity(k * d);
     let (mut sigma, mut explained, mut acc) = (Vec::new(), Vec::new(), 0.0);
-    #[allow(clippy::cast_possible_truncation)]
     for &i in order.iter().take(k) {
         basis.extend(u.column(i).iter().map(|&v| v as f32));
         sigma.push(s[i] as f32);
@@ -386,7 +381,6 @@ fn pca(
     }
     let neutral: Vec<[f32; 3]> = embedding.iter().map(|e| e.on(&model.neutral)).collect();
     let offset = &a * mean_c;
-    #[allow(clippy::cast_possible_truncation)]
     let mean = neutral
         .iter()
         .enumerate()

@@ -7,7 +7,7 @@
 
 use super::checkpoint::{Checkpoint, TrainState};
 use super::pix2pix_data::DepthSet;
-use crate::eval::depth::centred_mae;
+use crate::metrics::depth::centred_mae;
 use crate::nn::patch_gan::{PatchGan, PatchGanConfig, bce_with_logits, bce_with_logits_const};
 use crate::nn::unet::{UNet, UNetConfig};
 use crate::pipeline::reconstruct::pix2pix_model::depth_unit;

@@ -2,12 +2,13 @@
 //! side, and its normalised depth and head mask
 //! ([`crate::pipeline::reconstruct::pix2pix_model`] defines both), held in memory.
 
+use crate::dataset::shard_files;
 use crate::pipeline::reconstruct::pix2pix_model::{network_input, normalised_target};
 use crate::synth::Shard;
 use anyhow::Context;
 use candle_core::{Device, Tensor};
 use image::RgbImage;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Image/depth pairs at one side, stored flat.
 #[derive(Clone, Debug, Default)]
@@ -87,26 +88,6 @@ pub fn push_rows(src: &[f32], side: usize, flip: bool, out: &mut Vec<f32>) {
             out.extend_from_slice(row);
         }
     }
-}
-
-/// The shard files of `dir`, sorted.
-///
-/// # Errors
-/// An unreadable folder, or one without shards.
-pub fn shard_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("{}: cannot list", dir.display()))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "safetensors"))
-        .collect();
-    files.sort();
-    anyhow::ensure!(
-        !files.is_empty(),
-        "{}: no .safetensors shards",
-        dir.display()
-    );
-    Ok(files)
 }
 
 /// Loads up to `limit` samples (all when `None`) from the shards in `dirs` at network `side`.

@@ -9,7 +9,7 @@
 use super::checkpoint::{Checkpoint, TrainState};
 use super::pix2pix::adam;
 use super::refiner_data::RefinerSet;
-use crate::eval::depth::centred_mae;
+use crate::metrics::depth::centred_mae;
 use crate::nn::patch_gan::{PatchGan, bce_with_logits_const};
 use crate::nn::refiner::{Refiner, RefinerConfig, discriminator};
 use crate::pipeline::dce::DEPTH_SCALE;

@@ -97,7 +97,6 @@ pub fn validate(net: &Vrn, val: &[VrnSample]) -> anyhow::Result<(f64, f64)> {
         union += f64::from(pred.maximum(&y)?.sum_all()?.to_scalar::<f32>()?);
         batches += 1;
     }
-    #[allow(clippy::cast_precision_loss)]
     let mean = loss_sum / batches.max(1) as f64;
     Ok((mean, inter / union.max(1.0)))
 }

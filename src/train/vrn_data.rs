@@ -8,7 +8,7 @@
 //! scales with `s` like x and y, and rotation about the view axis leaves it alone, so the target
 //! volume is [`crate::synth::volume::occupancy`] of the warped, rescaled depth maps.
 
-use crate::pipeline::reconstruct::vrn_input::{MIRROR_68, encode};
+use crate::pipeline::reconstruct::vrn_input::{MIRROR_68, encode, half_size};
 use crate::synth::shard::Shard;
 use crate::synth::volume::occupancy;
 use anyhow::Context;
@@ -121,26 +121,6 @@ pub fn read_sample(shard: &Shard, i: usize) -> anyhow::Result<VrnSample> {
     })
 }
 
-/// 2x2 box filter of interleaved RGB8 `[S, S, 3]` -> `[S/2, S/2, 3]`.
-#[must_use]
-pub fn half_size(rgb: &[u8], size: usize) -> Vec<u8> {
-    let h = size / 2;
-    let mut out = vec![0u8; h * h * 3];
-    for r in 0..h {
-        for c in 0..h {
-            for k in 0..3 {
-                let at = |rr: usize, cc: usize| u32::from(rgb[(rr * size + cc) * 3 + k]);
-                let s = at(2 * r, 2 * c)
-                    + at(2 * r, 2 * c + 1)
-                    + at(2 * r + 1, 2 * c)
-                    + at(2 * r + 1, 2 * c + 1);
-                out[(r * h + c) * 3 + k] = u8::try_from((s + 2) / 4).unwrap_or(255);
-            }
-        }
-    }
-    out
-}
-
 /// The similarity of one augmented view, in crop pixels: `q = s R (m(p) - c) + c + t`, where `m`
 /// mirrors x when `flip`.
 #[derive(Clone, Copy, Debug)]
@@ -216,10 +196,8 @@ pub fn make_pair(
     aug: &Augment,
     rng: &mut impl Rng,
 ) -> anyhow::Result<Encoded> {
-    #[allow(clippy::cast_precision_loss)]
     let side = sample.size as f32;
     let view = View::random(aug, side, rng);
-    #[allow(clippy::cast_precision_loss)]
     let k = side / n as f32;
     let (rgb, front, back, mask) = warp_maps(sample, &view, n, k);
     let rgb = jitter(&rgb, aug.colour, rng);
@@ -261,17 +239,13 @@ fn warp_maps(
     );
     for r in 0..n {
         for c in 0..n {
-            #[allow(clippy::cast_precision_loss)]
             let q = [(c as f32 + 0.5) * k, (r as f32 + 0.5) * k];
             let p = view.inverse(q);
             let o = r * n + c;
             let px = bilinear(&sample.rgb_half, h, [p[0] / 2.0, p[1] / 2.0]);
             rgb[o * 3..o * 3 + 3].copy_from_slice(&px);
-            #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
             let (x, y) = (p[0].floor() as isize, p[1].floor() as isize);
-            #[allow(clippy::cast_possible_wrap)]
             if (0..s as isize).contains(&x) && (0..s as isize).contains(&y) {
-                #[allow(clippy::cast_sign_loss)]
                 let i = y as usize * s + x as usize;
                 mask[o] = sample.mask[i];
                 front[o] = sample.front[i] * view.s / k;
@@ -284,21 +258,17 @@ fn warp_maps(
 
 /// Bilinear sample of interleaved RGB8 `[h, h, 3]` at continuous `p` (edges replicated).
 fn bilinear(img: &[u8], h: usize, p: [f32; 2]) -> [u8; 3] {
-    #[allow(clippy::cast_precision_loss)]
     let hi = (h - 1) as f32;
     let x = (p[0] - 0.5).clamp(0.0, hi);
     let y = (p[1] - 0.5).clamp(0.0, hi);
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let (x0, y0) = (x.floor() as usize, y.floor() as usize);
     let (x1, y1) = ((x0 + 1).min(h - 1), (y0 + 1).min(h - 1));
-    #[allow(clippy::cast_precision_loss)]
     let (fx, fy) = (x - x0 as f32, y - y0 as f32);
     let mut out = [0u8; 3];
     for (k, o) in out.iter_mut().enumerate() {
         let at = |xx: usize, yy: usize| f32::from(img[(yy * h + xx) * 3 + k]);
         let v = (at(x0, y0) * (1.0 - fx) + at(x1, y0) * fx) * (1.0 - fy)
             + (at(x0, y1) * (1.0 - fx) + at(x1, y1) * fx) * fy;
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let b = v.round().clamp(0.0, 255.0) as u8;
         *o = b;
     }
@@ -314,13 +284,11 @@ fn jitter(rgb: &[u8], strength: f32, rng: &mut impl Rng) -> Vec<u8> {
     let gain = [1.0 + r(strength), 1.0 + r(strength), 1.0 + r(strength)];
     let bias = r(strength) * 255.0 * 0.5;
     let contrast = 1.0 + r(strength * 2.0);
-    #[allow(clippy::cast_precision_loss)]
     let mean = rgb.iter().map(|&v| f32::from(v)).sum::<f32>() / rgb.len().max(1) as f32;
     rgb.iter()
         .enumerate()
         .map(|(i, &v)| {
             let x = (f32::from(v) * gain[i % 3] - mean) * contrast + mean + bias;
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let b = x.round().clamp(0.0, 255.0) as u8;
             b
         })

@@ -8,7 +8,7 @@
 //! per folder of shards (FaceMesh on the degraded 128 px render, the network's input) and cached
 //! next to the folder.
 
-use super::pix2pix_data::shard_files;
+use crate::dataset::shard_files;
 use crate::pipeline::detect::Detector;
 use crate::pipeline::detect::landmarks68::to_68;
 use crate::pipeline::reconstruct::crop::crop_landmarks;

@@ -127,7 +127,6 @@ impl MeshRenderer {
             self.targets = Some(Targets::new(device, size));
             self.generation += 1;
         }
-        #[allow(clippy::cast_precision_loss)]
         let aspect = size[0] as f32 / size[1] as f32;
         let uniforms = uniforms(camera, options, mesh, aspect);
         queue.write_buffer(&self.uniforms, 0, bytemuck::bytes_of(&uniforms));

@@ -1,17 +1,20 @@
 //! The worker loop and the body of each job. Every job reports progress per stage, checks the
 //! cancel flag between stages and ends with exactly one result, error or cancellation event.
 
-use super::reconstruct::{Models, detect_faces, reconstruct};
+use super::reconstruct::{Models, Request, detect_faces, reconstruct};
 use super::{
     ComparedUpscaler, CropRect, Event, Job, ReconstructJob, Simulation, UpscalerComparison,
 };
 use crate::figure::{Panel, side_by_side};
 use crate::pipeline::compare::compare_upscalers;
-use crate::pipeline::degrade::{degrade, factor_for_face_width};
+use crate::pipeline::degrade::factor_for_face_width;
+use crate::pipeline::detect::landmarks68::to_68;
 use crate::pipeline::export::{self, MeshFormat};
 use crate::pipeline::import;
 use crate::pipeline::mesh::Mesh;
 use crate::pipeline::photo::Photo;
+use crate::pipeline::reconstruct::face::face_width;
+use crate::pipeline::reconstruct::{Shrink, prepare_face};
 use crate::pipeline::upscale::{Upscaler, upscale};
 use anyhow::{Context, bail};
 use image::RgbImage;
@@ -132,8 +135,15 @@ fn run(job: Job, models: &mut Models, r: &Reporter) -> anyhow::Result<()> {
         } => {
             r.stage("crop", 0.0)?;
             let face = crop_photo(&photo, crop)?;
+            let width = match simulation {
+                Some(_) => {
+                    r.stage("measure the face", 0.1)?;
+                    Some(face_width_in(models, &photo, crop)?)
+                }
+                None => None,
+            };
             r.stage("upscale", 0.2)?;
-            let comparison = compare(&face, simulation)?;
+            let comparison = compare(&face, simulation, width)?;
             r.send(Event::Comparison(Arc::new(comparison)));
         }
         Job::SaveMesh { mesh, path, format } => {
@@ -166,27 +176,16 @@ fn run(job: Job, models: &mut Models, r: &Reporter) -> anyhow::Result<()> {
 }
 
 fn run_reconstruct(job: &ReconstructJob, models: &mut Models, r: &Reporter) -> anyhow::Result<()> {
-    r.stage("crop", 0.0)?;
-    let face = crop_photo(&job.photo, job.crop)?;
-    let input = match job.simulation {
-        Some(sim) => {
-            r.stage("simulate low resolution", 0.1)?;
-            let factor = factor_for_face_width(face.width() as f32, sim.face_width as f32);
-            let low = degrade(&face, factor, sim.method)?;
-            r.stage("upscale", 0.2)?;
-            upscale(
-                &low,
-                job.upscaler,
-                low.width() * factor,
-                low.height() * factor,
-            )?
-        }
-        None => face,
+    let request = Request {
+        face: job.crop,
+        shrink: job.simulation.map(|sim| Shrink {
+            face_width: sim.face_width as f32,
+            method: sim.method,
+        }),
+        upscaler: job.upscaler,
+        method: job.method,
     };
-    r.stage("reconstruct", 0.3)?;
-    let mesh = reconstruct(models, job.method, &input, &|stage, f| {
-        r.stage(stage, 0.3 + 0.7 * f)
-    })?;
+    let mesh = reconstruct(models, &job.photo, &request, &|stage, f| r.stage(stage, f))?;
     mesh.sanity_check()
         .context("the reconstruction produced an invalid mesh")?;
     r.send(Event::Mesh {
@@ -222,13 +221,39 @@ pub fn crop_photo(photo: &Photo, crop: Option<CropRect>) -> anyhow::Result<RgbIm
     Ok(image::imageops::crop_imm(&photo.rgb, x, y, w, h).to_image())
 }
 
-/// Every upscaler's output of `face`: scored against it after a simulated capture, or plain x4.
+/// The chosen face's width in `photo` (68-landmark x-extent, pixels).
+///
+/// # Errors
+/// No face found.
+fn face_width_in(
+    models: &mut Models,
+    photo: &Photo,
+    rect: Option<CropRect>,
+) -> anyhow::Result<f32> {
+    let pick = super::reconstruct::pick(rect);
+    let prepared = prepare_face(
+        models.detector()?,
+        &photo.rgb,
+        pick,
+        Upscaler::Bicubic,
+        None,
+    )?;
+    let p68 = to_68(&prepared.landmarks.points).context("too few landmarks")?;
+    Ok(face_width(
+        &p68.iter().map(|p| [p[0], p[1]]).collect::<Vec<_>>(),
+    ))
+}
+
+/// Every upscaler's output of `face`: scored against it after a simulated capture that brings
+/// the face (`face_width` pixels wide, as measured by the landmarks; the rectangle's width when
+/// unknown) to the simulation's width by the nearest integer factor, or plain x4.
 ///
 /// # Errors
 /// A face too small for the simulation, or a failing metric.
 pub fn compare(
     face: &RgbImage,
     simulation: Option<Simulation>,
+    face_width: Option<f32>,
 ) -> anyhow::Result<UpscalerComparison> {
     let Some(sim) = simulation else {
         let (w, h) = (face.width() * PLAIN_FACTOR, face.height() * PLAIN_FACTOR);
@@ -246,15 +271,16 @@ pub fn compare(
             reference: face.clone(),
             low: face.clone(),
             factor: PLAIN_FACTOR,
+            face_width: None,
             simulation: None,
             rows,
         });
     };
-    let factor = factor_for_face_width(face.width() as f32, sim.face_width as f32);
+    let width = face_width.unwrap_or(face.width() as f32);
+    let factor = factor_for_face_width(width, sim.face_width as f32);
     if factor < 2 {
         bail!(
-            "the face is {} px wide, already no wider than {} px: nothing to simulate",
-            face.width(),
+            "the face is {width:.0} px wide, already no wider than {} px: nothing to simulate",
             sim.face_width
         );
     }
@@ -272,6 +298,7 @@ pub fn compare(
         reference: c.reference,
         low: c.low,
         factor,
+        face_width: Some(width / factor as f32),
         simulation: Some(sim),
         rows,
     })
@@ -405,7 +432,7 @@ mod tests {
     #[test]
     fn plain_comparison_upscales_by_four_without_scores() {
         let face = RgbImage::from_pixel(16, 12, image::Rgb([9, 9, 9]));
-        let c = compare(&face, None).unwrap();
+        let c = compare(&face, None, None).unwrap();
         assert_eq!(c.rows.len(), Upscaler::ALL.len());
         assert!(
             c.rows
@@ -423,11 +450,11 @@ mod tests {
             face_width: 32,
             method: crate::pipeline::degrade::DegradeMethod::Bicubic,
         };
-        let c = compare(&face, Some(sim)).unwrap();
+        let c = compare(&face, Some(sim), None).unwrap();
         assert_eq!(c.factor, 4);
         assert_eq!(c.low.dimensions(), (32, 32));
         let (p, s) = c.rows[0].scores.unwrap();
         assert!(p > 20.0 && s > 0.5, "{p} {s}");
-        assert!(compare(&RgbImage::new(20, 20), Some(sim)).is_err());
+        assert!(compare(&RgbImage::new(20, 20), Some(sim), None).is_err());
     }
 }

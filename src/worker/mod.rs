@@ -149,6 +149,8 @@ pub struct UpscalerComparison {
     pub low: RgbImage,
     /// Upscaling factor.
     pub factor: u32,
+    /// Width of the face (68-landmark x-extent) in `low`, pixels, when it was measured.
+    pub face_width: Option<f32>,
     /// The simulation, if one was run.
     pub simulation: Option<Simulation>,
     /// One entry per upscaler, in [`Upscaler::ALL`] order.

@@ -1,5 +1,5 @@
-//! The reconstruction methods the app offers and the one place that calls them. Adding a method
-//! is one [`Method`] variant and one arm in [`reconstruct`]; heavy models go in [`Models`], loaded
+//! The worker's models and its use of the one photo-to-mesh path of
+//! [`crate::pipeline::reconstruct`]: the detector and each method's [`Reconstructor`] are loaded
 //! on first use inside the worker thread (so loading shows progress and never blocks the UI).
 //!
 //! Faces are found by the BlazeFace + FaceMesh front end ([`crate::pipeline::detect`]). The
@@ -12,25 +12,29 @@ use crate::device::{DeviceChoice, DeviceError, SelectedDevice};
 use crate::pipeline::detect::Detector;
 use crate::pipeline::mesh::Mesh;
 use crate::pipeline::photo::Photo;
-use crate::pipeline::reconstruct::morphable::{self, MorphableModel};
-use crate::pipeline::reconstruct::pix2pix_model::Pix2pixModel;
-use crate::pipeline::reconstruct::refiner_model::RefinerModel;
-use crate::pipeline::reconstruct::vrn::VrnModel;
-use crate::pipeline::reconstruct::{landmarks, pix2pix, vrn};
+use crate::pipeline::reconstruct::{FacePick, Reconstructor, Shrink, photo_to_mesh};
+use crate::pipeline::upscale::Upscaler;
 use anyhow::Context;
-use image::RgbImage;
+use std::collections::HashMap;
 
 pub use crate::pipeline::reconstruct::Method;
 
 /// The networks the worker has loaded so far (each on first use) and the device they run on.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Models {
     device: Option<SelectedDevice>,
     detector: Option<Detector>,
-    vrn: Option<VrnModel>,
-    pix2pix: Option<Pix2pixModel>,
-    morphable: Option<MorphableModel>,
-    refiner: Option<RefinerModel>,
+    methods: HashMap<Method, Box<dyn Reconstructor>>,
+}
+
+impl std::fmt::Debug for Models {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Models")
+            .field("device", &self.device)
+            .field("detector", &self.detector.is_some())
+            .field("methods", &self.methods.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl Models {
@@ -60,6 +64,22 @@ impl Models {
         Ok(selected.device.clone())
     }
 
+    /// The reconstructor of `method`, loaded on first use.
+    ///
+    /// # Errors
+    /// The device cannot be opened or the weights do not load.
+    pub fn reconstructor(&mut self, method: Method) -> anyhow::Result<&dyn Reconstructor> {
+        if !self.methods.contains_key(&method) {
+            let device = self.device()?;
+            let loaded = crate::pipeline::reconstruct::load(method, &device, None)?;
+            self.methods.insert(method, loaded);
+        }
+        self.methods
+            .get(&method)
+            .map(AsRef::as_ref)
+            .context("the method is not loaded")
+    }
+
     /// The face front end, loaded on first use.
     ///
     /// # Errors
@@ -73,14 +93,6 @@ impl Models {
             .as_ref()
             .context("the face networks are not loaded")
     }
-}
-
-/// Loads a model into `slot` on first use and returns it.
-fn lazy<T>(slot: &mut Option<T>, load: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<&T> {
-    if slot.is_none() {
-        *slot = Some(load()?);
-    }
-    slot.as_ref().context("model not loaded")
 }
 
 /// Side of the face rectangle offered for a detected box, as a multiple of the box's longer
@@ -106,7 +118,6 @@ pub fn detect_faces(models: &mut Models, photo: &Photo) -> anyhow::Result<Faces>
             let (cx, cy) = (x + bw / 2.0, y + bh / 2.0);
             let x0 = (cx - side / 2.0).clamp(0.0, w - 1.0);
             let y0 = (cy - side / 2.0).clamp(0.0, h - 1.0);
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             CropRect {
                 x: x0 as u32,
                 y: y0 as u32,
@@ -118,68 +129,58 @@ pub fn detect_faces(models: &mut Models, photo: &Photo) -> anyhow::Result<Faces>
     Ok(rects)
 }
 
-/// Reconstructs a mesh from the prepared face crop `face` with `method`, reporting stages.
+/// What to reconstruct: a face of a photo (the one nearest the rectangle's centre, or the best),
+/// optionally shrunk to a simulated face width, enlarged with `upscaler`.
+#[derive(Clone, Copy, Debug)]
+pub struct Request {
+    /// The chosen face's rectangle, or `None` for the best face.
+    pub face: Option<CropRect>,
+    /// The simulated low-resolution capture, if any.
+    pub shrink: Option<Shrink>,
+    /// How a face smaller than the crop is enlarged.
+    pub upscaler: Upscaler,
+    /// The method.
+    pub method: Method,
+}
+
+/// The face nearest the centre of `rect`, or the best face.
+#[must_use]
+pub fn pick(rect: Option<CropRect>) -> FacePick {
+    rect.map_or(FacePick::Rank(0), |r| {
+        let c = [
+            r.x as f32 + r.width as f32 / 2.0,
+            r.y as f32 + r.height as f32 / 2.0,
+        ];
+        FacePick::Near(c)
+    })
+}
+
+/// The mesh of `request` on `photo`, through the one photo-to-mesh path, reporting stages.
 ///
 /// # Errors
-/// [`ReconstructError`] or the method's own error.
+/// No face, a failed method, or a cancelled job.
 pub fn reconstruct(
     models: &mut Models,
-    method: Method,
-    face: &RgbImage,
+    photo: &Photo,
+    request: &Request,
     stage: &StageFn<'_>,
 ) -> anyhow::Result<Mesh> {
-    match method {
-        Method::Landmarks => {
-            stage("load face networks", 0.0)?;
-            let detector = models.detector()?;
-            stage("landmarks", 0.3)?;
-            Ok(landmarks::reconstruct(face, detector, &landmarks::Options::default())?.mesh)
-        }
-        Method::Vrn => {
-            stage("load VRN", 0.0)?;
-            models.detector()?;
-            let device = models.device()?;
-            lazy(&mut models.vrn, || Ok(VrnModel::embedded(&device)?))?;
-            stage("volume", 0.3)?;
-            let (Some(detector), Some(net)) = (&models.detector, &models.vrn) else {
-                anyhow::bail!("the VRN networks are not loaded");
-            };
-            Ok(net
-                .reconstruct(face, detector, &vrn::Options::default())?
-                .mesh)
-        }
-        Method::Pix2pix => {
-            stage("load pix2pix", 0.0)?;
-            models.detector()?;
-            let device = models.device()?;
-            lazy(&mut models.pix2pix, || {
-                Ok(Pix2pixModel::embedded_on(&device)?)
-            })?;
-            stage("depth", 0.3)?;
-            let (Some(detector), Some(net)) = (&models.detector, &models.pix2pix) else {
-                anyhow::bail!("the pix2pix networks are not loaded");
-            };
-            Ok(pix2pix::reconstruct(face, detector, net, &pix2pix::Options::default())?.mesh)
-        }
-        Method::Morphable | Method::MorphableCgan => {
-            let refine = method == Method::MorphableCgan;
-            stage("load morphable model", 0.0)?;
-            models.detector()?;
-            lazy(&mut models.morphable, || Ok(MorphableModel::embedded()?))?;
-            if refine {
-                lazy(&mut models.refiner, || Ok(RefinerModel::embedded()?))?;
-            }
-            stage(if refine { "fit and refine" } else { "fit" }, 0.3)?;
-            let (Some(detector), Some(model)) = (&models.detector, &models.morphable) else {
-                anyhow::bail!("the morphable model is not loaded");
-            };
-            let refiner = if refine {
-                models.refiner.as_ref()
-            } else {
-                None
-            };
-            let options = morphable::method::Options::default();
-            Ok(morphable::method::reconstruct(face, detector, model, refiner, &options)?.mesh)
-        }
-    }
+    stage("load networks", 0.0)?;
+    models.detector()?;
+    models.reconstructor(request.method)?;
+    let (Some(detector), Some(method)) = (&models.detector, models.methods.get(&request.method))
+    else {
+        anyhow::bail!("the {} networks are not loaded", request.method);
+    };
+    stage("reconstruct", 0.2)?;
+    let pick = pick(request.face);
+    let (_, result) = photo_to_mesh(
+        detector,
+        method.as_ref(),
+        &photo.rgb,
+        pick,
+        request.upscaler,
+        request.shrink,
+    )?;
+    Ok(result.mesh)
 }

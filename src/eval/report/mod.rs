@@ -19,15 +19,13 @@ pub mod tables;
 
 use super::bench::{bench, with_face_width};
 use super::faces::{NamedFace, real_fixture_faces};
-use super::methods::crop_reconstructor;
 use super::recon::{
-    Condition, CropReconstructor, LandmarkSource, StageClock, TestSample, evaluate, face_width,
-    load_test, rows, table,
+    Condition, LandmarkSource, StageClock, TestSample, evaluate, face_width, load_test, rows, table,
 };
 use super::sr;
 use crate::pipeline::detect::Detector;
 use crate::pipeline::photo::Photo;
-use crate::pipeline::reconstruct::Method;
+use crate::pipeline::reconstruct::{Method, Reconstructor, load};
 use crate::pipeline::upscale::Upscaler;
 use crate::synth::{Engine, EngineOptions, TEST_SPLIT_START, procedural};
 use anyhow::Context;
@@ -109,11 +107,11 @@ pub fn run(options: &ReportOptions, device: &Device) -> anyhow::Result<PathBuf> 
     let samples = load_samples(&options.source, options.count)?;
     anyhow::ensure!(!samples.is_empty(), "no test samples");
     let detector = Detector::new(device).context("loading the face networks")?;
-    let methods: Vec<(Method, Box<dyn CropReconstructor>)> = Method::ALL
+    let methods: Vec<Box<dyn Reconstructor>> = Method::ALL
         .iter()
-        .map(|&m| Ok((m, crop_reconstructor(m, device, None)?)))
-        .collect::<anyhow::Result<_>>()?;
-    let names: Vec<Method> = methods.iter().map(|m| m.0).collect();
+        .map(|&m| load(m, device, None))
+        .collect::<Result<_, _>>()?;
+    let names: Vec<Method> = methods.iter().map(|m| m.method()).collect();
 
     eprintln!(
         "super-resolution on {} test faces + fixtures",

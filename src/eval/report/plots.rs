@@ -5,11 +5,11 @@
 //! Text uses the Ubuntu Light font egui ships (`epaint_default_fonts`), registered with
 //! plotters' `ab_glyph` backend, so no system font is needed.
 
-use crate::eval::recon::{Condition, CropInput, CropReconstructor, Row, TestSample, subset_68};
+use crate::eval::recon::{Condition, LandmarkSource, Row, StageClock, TestSample, prepare_sample};
 use crate::figure::{Panel, side_by_side, stacked};
 use crate::pipeline::detect::Detector;
 use crate::pipeline::reconstruct::Method;
-use crate::pipeline::reconstruct::crop::crop_landmarks;
+use crate::pipeline::reconstruct::Reconstructor;
 use crate::pipeline::upscale::Upscaler;
 use crate::viewport::headless::HeadlessGpu;
 use crate::viewport::{Shading, ViewOptions, framing_camera};
@@ -166,7 +166,7 @@ fn plot_err<E: std::fmt::Display>(e: E) -> anyhow::Error {
 /// No GPU device (a software one such as lavapipe is enough), or writing errors.
 pub fn mesh_grid(
     sample: &TestSample,
-    methods: &[(Method, Box<dyn CropReconstructor>)],
+    methods: &[Box<dyn Reconstructor>],
     widths: &[u32],
     upscaler: Upscaler,
     detector: &Detector,
@@ -182,19 +182,14 @@ pub fn mesh_grid(
         .collect();
     let mut inputs: Vec<(RgbImage, String)> = Vec::new();
     let mut tiles: Vec<Vec<(RgbImage, String)>> = vec![Vec::new(); methods.len()];
+    let mut clock = StageClock::default();
     for c in &conditions {
-        let crop = c.crop(sample)?;
-        let facemesh = crop_landmarks(detector, &crop).ok();
-        let lms = facemesh.as_ref().and_then(|l| subset_68(l).ok());
-        for (k, (method, reconstructor)) in methods.iter().enumerate() {
-            let mesh = lms.as_ref().and_then(|l| {
-                let input = CropInput {
-                    crop: &crop,
-                    landmarks68: l,
-                    facemesh: facemesh.as_ref(),
-                };
-                reconstructor.reconstruct_crop(&input, None).ok()
-            });
+        let prepared = prepare_sample(sample, *c, LandmarkSource::FaceMesh(detector), &mut clock);
+        for (k, reconstructor) in methods.iter().enumerate() {
+            let mesh = prepared
+                .as_ref()
+                .ok()
+                .and_then(|(face, _, photo)| reconstructor.reconstruct(photo, face).ok());
             let tile = match mesh {
                 Some(out) => {
                     let camera = framing_camera(&out.mesh);
@@ -208,9 +203,14 @@ pub fn mesh_grid(
                 }
                 None => RgbImage::from_pixel(TILE, TILE, image::Rgb([60, 60, 60])),
             };
+            let method = reconstructor.method();
             tiles[k].push((tile, format!("{method}, {} px", c.width)));
         }
         let label = format!("input {} px, {}", c.width, c.upscaler_name());
+        let crop = prepared.as_ref().map_or_else(
+            |_| RgbImage::from_pixel(TILE, TILE, image::Rgb([60, 60, 60])),
+            |(face, _, _)| face.crop.image.clone(),
+        );
         inputs.push((resize(&crop, TILE, TILE, FilterType::Nearest), label));
     }
     let row = |cells: &[(RgbImage, String)]| {

@@ -27,7 +27,6 @@ pub fn anchors() -> Vec<[f32; 2]> {
     for (size, per_cell) in [(16usize, 2usize), (8, 6)] {
         for y in 0..size {
             for x in 0..size {
-                #[allow(clippy::cast_precision_loss)]
                 let c = [
                     (x as f32 + 0.5) / size as f32,
                     (y as f32 + 0.5) / size as f32,
@@ -43,7 +42,6 @@ pub fn anchors() -> Vec<[f32; 2]> {
 /// 896 x 16 (box centre offset, size, then keypoints, in input pixels).
 #[must_use]
 pub fn decode(logits: &[f32], regressors: &[f32], min_score: f32) -> Vec<RawDetection> {
-    #[allow(clippy::cast_precision_loss)]
     let scale = INPUT_SIZE as f32;
     let mut out = Vec::new();
     for (i, anchor) in anchors().iter().enumerate() {

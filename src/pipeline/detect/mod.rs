@@ -167,7 +167,6 @@ impl Detector {
         if w == 0 || h == 0 {
             return Err(DetectError::EmptyPhoto);
         }
-        #[allow(clippy::cast_precision_loss)]
         let (wf, hf) = (w as f32, h as f32);
         let side = wf.max(hf);
         let whole = tiles::Square {
@@ -273,7 +272,6 @@ impl Detector {
     /// [`DetectError::NoLandmarks`] when FaceMesh's presence is below `min_presence`.
     pub fn landmarks(&self, img: &RgbImage, face: &Face) -> Result<Landmarks, DetectError> {
         let mut marks = self.landmarks_in(img, &Roi::from_face(face))?;
-        #[allow(clippy::cast_precision_loss)]
         let long = img.width().max(img.height()) as f32;
         if face.bbox[2] < self.options.refine_below * long
             && marks.presence >= self.options.min_presence
@@ -312,7 +310,6 @@ impl Detector {
             .forward(&self.to_tensor(&pixels, 1, n, 1.0 / 255.0, 0.0)?)?;
         let raw: Vec<Vec<f32>> = out.landmarks.squeeze(0)?.to_vec2()?;
         let logit: Vec<f32> = out.presence.to_vec1()?;
-        #[allow(clippy::cast_precision_loss)]
         let photo_from_crop = roi.photo_from_crop(n as f32);
         let s = photo_from_crop.scale();
         let points = raw
@@ -340,7 +337,6 @@ impl Detector {
     /// landmarks it found.
     fn whole_image_face(&self, img: &RgbImage) -> Result<Option<Face>, DetectError> {
         let (w, h) = img.dimensions();
-        #[allow(clippy::cast_precision_loss)]
         let roi = Roi {
             center: [w as f32 / 2.0, h as f32 / 2.0],
             size: w.max(h) as f32,
@@ -391,7 +387,6 @@ fn to_face(d: &decode::RawDetection) -> Face {
 /// An `size x size` crop of `roi` (eyes level) and its `crop_from_photo` transform.
 #[must_use]
 pub fn aligned_crop(img: &RgbImage, roi: &Roi, size: u32) -> AlignedCrop {
-    #[allow(clippy::cast_precision_loss)]
     let photo_from_crop = roi.photo_from_crop(size as f32);
     let image = warp::warp_rgb(img, &photo_from_crop, size, size);
     let crop_from_photo = photo_from_crop.inverse().unwrap_or(Affine2::IDENTITY);

@@ -29,7 +29,6 @@ pub fn draw(
         img.height() * k,
         imageops::FilterType::Nearest,
     );
-    #[allow(clippy::cast_precision_loss)]
     let s = k as f32;
     let dot = (long * k / 400).clamp(1, 4);
     for (i, face) in faces.iter().enumerate().rev() {
@@ -41,7 +40,6 @@ pub fn draw(
         let [x, y, w, h] = face.bbox.map(|v| v * s);
         let colour = if i == 0 { BEST } else { OTHER };
         for t in 0..dot {
-            #[allow(clippy::cast_precision_loss)]
             let t = t as f32;
             rectangle(&mut out, x - t, y - t, w + 2.0 * t, h + 2.0 * t, colour);
         }
@@ -61,7 +59,6 @@ fn put(img: &mut RgbImage, x: i64, y: i64, colour: Rgb<u8>) {
     }
 }
 
-#[allow(clippy::cast_possible_truncation)]
 fn square(img: &mut RgbImage, cx: f32, cy: f32, radius: u32, colour: Rgb<u8>) {
     let (cx, cy, r) = (cx.floor() as i64, cy.floor() as i64, i64::from(radius));
     for y in cy - r..=cy + r {
@@ -71,7 +68,6 @@ fn square(img: &mut RgbImage, cx: f32, cy: f32, radius: u32, colour: Rgb<u8>) {
     }
 }
 
-#[allow(clippy::cast_possible_truncation)]
 fn rectangle(img: &mut RgbImage, x: f32, y: f32, w: f32, h: f32, colour: Rgb<u8>) {
     let (x0, y0) = (x.round() as i64, y.round() as i64);
     let (x1, y1) = ((x + w).round() as i64, (y + h).round() as i64);

@@ -100,7 +100,6 @@ impl Roi {
     /// for a `width x height` photo.
     #[must_use]
     pub fn normalized(&self, width: u32, height: u32) -> [f32; 5] {
-        #[allow(clippy::cast_precision_loss)]
         let (w, h) = (width as f32, height as f32);
         [
             self.center[0] / w,

@@ -58,7 +58,6 @@ pub fn grid(width: u32, height: u32, min_side: u32, max_tiles: usize) -> Vec<Squ
         }
         for &y in &ys {
             for &x in &xs {
-                #[allow(clippy::cast_precision_loss)]
                 out.push(Square {
                     x: x as f32,
                     y: y as f32,

@@ -124,7 +124,6 @@ pub fn mediapipe_input(
 
 /// OpenCV `INTER_LINEAR` on u8: position rounded to 1/32 pixel, integer weights summing to 2^15.
 fn sample_fixed_point(img: &RgbImage, x: f64, y: f64, border: Border) -> [u8; 3] {
-    #[allow(clippy::cast_possible_truncation)]
     let (xq, yq) = ((x * 32.0).round() as i64, (y * 32.0).round() as i64);
     let (x0, y0, fx, fy) = (xq >> 5, yq >> 5, xq & 31, yq & 31);
     let weights = [
@@ -166,7 +165,6 @@ pub fn sample_bilinear(img: &RgbImage, p: [f32; 2]) -> [f32; 3] {
     let (x, y) = (p[0] - 0.5, p[1] - 0.5);
     let (x0, y0) = (x.floor(), y.floor());
     let (fx, fy) = (x - x0, y - y0);
-    #[allow(clippy::cast_possible_truncation)]
     let (xi, yi) = (x0 as i64, y0 as i64);
     let mut out = [0f32; 3];
     for (dx, dy, w) in [
@@ -189,7 +187,6 @@ pub fn sample_bilinear(img: &RgbImage, p: [f32; 2]) -> [f32; 3] {
 #[must_use]
 pub fn warp_rgb(img: &RgbImage, photo_from_out: &Affine2, width: u32, height: u32) -> RgbImage {
     RgbImage::from_fn(width, height, |col, row| {
-        #[allow(clippy::cast_precision_loss)]
         let p = photo_from_out.apply([col as f32 + 0.5, row as f32 + 0.5]);
         image::Rgb(sample_bilinear(img, p).map(|v| v.round().clamp(0.0, 255.0) as u8))
     })

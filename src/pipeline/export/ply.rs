@@ -27,7 +27,6 @@ pub(super) fn write(mesh: &Mesh, w: &mut dyn Write) -> std::io::Result<()> {
     for t in &mesh.triangles {
         w.write_all(&[3u8])?;
         for &i in t {
-            #[allow(clippy::cast_possible_wrap)]
             w.write_all(&(i as i32).to_le_bytes())?;
         }
     }

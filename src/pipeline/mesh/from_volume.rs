@@ -150,6 +150,20 @@ impl Mesh {
     }
 }
 
+/// The voxel-to-crop-frame transform of an `[S, S, D]`-dims occupancy volume `[D, S, S]` (voxel
+/// `(k, row, col)` at crop-frame `(col + 0.5, S - row - 0.5, -S/2 + (k + 0.5) S/D)`; the depth
+/// axis spans `[-S/2, S/2]` crop pixels around the head pivot, `k = 0` farthest) (`x` = column, `y` = row,
+/// `z` = bin), for [`crate::pipeline::mesh::Mesh::from_volume`].
+#[must_use]
+pub fn world_from_voxel(size: usize, bins: usize) -> WorldFromVoxel {
+    let s = size as f32;
+    let dz = s / bins as f32;
+    WorldFromVoxel {
+        scale: [1.0, -1.0, dz],
+        offset: [0.5, s - 0.5, -s / 2.0 + 0.5 * dz],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,12 +6,15 @@
 //! top-left corner on the image plane. Meshes loaded from elsewhere keep their own frame.
 //!
 //! Sub-modules hold the operations: [`normals`], [`components`] (largest connected component),
-//! [`smooth`] (Taubin smoothing), [`from_volume`] (isosurface) and [`from_depth`] (depth grid).
+//! [`smooth`] (Taubin smoothing), [`from_volume`] (isosurface), [`from_depth`] (depth grid), [`probe`]
+//! (ray casts along the view axis) and [`raster`] (the software rasterizer the synthetic renders and the depth maps use).
 
 pub mod components;
 pub mod from_depth;
 pub mod from_volume;
 pub mod normals;
+pub mod probe;
+pub mod raster;
 pub mod smooth;
 
 use image::RgbImage;

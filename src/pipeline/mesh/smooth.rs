@@ -67,7 +67,6 @@ fn laplacian_step(positions: &mut [[f32; 3]], neighbours: &[Vec<u32>], factor: f
             let q = old[j as usize];
             mean = [mean[0] + q[0], mean[1] + q[1], mean[2] + q[2]];
         }
-        #[allow(clippy::cast_precision_loss)]
         let inv = 1.0 / n.len() as f32;
         for k in 0..3 {
             p[k] = o[k] + factor * (mean[k] * inv - o[k]);

@@ -28,7 +28,6 @@ pub fn face_roi(landmarks: &Landmarks) -> Option<Roi> {
     if !eye.is_finite() || eye <= 0.0 {
         return None;
     }
-    #[allow(clippy::cast_precision_loss)]
     let n = p68.len() as f32;
     let cx = p68.iter().map(|p| p[0]).sum::<f32>() / n;
     let cy = p68.iter().map(|p| p[1]).sum::<f32>() / n;
@@ -53,7 +52,6 @@ pub fn face_crop(photo: &RgbImage, landmarks: &Landmarks, size: u32) -> Option<A
 /// # Errors
 /// [`DetectError::Network`].
 pub fn crop_landmarks(detector: &Detector, crop: &RgbImage) -> Result<Landmarks, DetectError> {
-    #[allow(clippy::cast_precision_loss)]
     let side = crop.width() as f32;
     let roi = Roi {
         center: [side / 2.0, side / 2.0],

@@ -2,22 +2,13 @@
 //! 852-triangle tessellation (`assets/facemesh_triangles.json`, recovered from the wheel's
 //! `FACEMESH_TESSELATION` edge list by `tools/convert_mediapipe.py`), coloured from the photo.
 //!
-//! Frame: the crop frame of [`crate::pipeline::mesh`] for the face's aligned crop (the FaceMesh
-//! ROI, eyes level, `crop_size` pixels): +X right, +Y up (`crop_size - row`), +Z towards the
-//! camera, crop pixels. FaceMesh's z (smaller is nearer) is negated and scaled like x and y.
-//!
-//! ```no_run
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use visage::pipeline::{detect::Detector, photo::Photo, reconstruct::landmarks};
-//! let photo = Photo::load("face.jpg")?;
-//! let detector = Detector::new(&candle_core::Device::Cpu)?;
-//! let face = landmarks::reconstruct(&photo.rgb, &detector, &landmarks::Options::default())?;
-//! visage::pipeline::export::save(&face.mesh, std::path::Path::new("face.obj"))?;
-//! # Ok(()) }
-//! ```
+//! Frame: the crop frame of [`crate::pipeline::mesh`] for the face's [`FaceCrop`]: +X right,
+//! +Y up, +Z towards the camera, crop pixels. FaceMesh's z (smaller is nearer) is negated and
+//! scaled like x and y.
 
-use crate::pipeline::detect::{self, AlignedCrop, DetectError, Detector, Landmarks, warp};
-use crate::pipeline::mesh::{Mesh, MeshError};
+use super::{FaceCrop, Method, MethodError, Reconstruction, Reconstructor};
+use crate::pipeline::detect::landmarks68::to_68;
+use crate::pipeline::mesh::Mesh;
 use image::RgbImage;
 use std::sync::OnceLock;
 
@@ -25,62 +16,16 @@ use std::sync::OnceLock;
 /// from the camera).
 const TRIANGLES_JSON: &str = include_str!("../../../assets/facemesh_triangles.json");
 
-/// Why the method failed.
+/// The embedded triangulation is unreadable (a build problem).
 #[derive(Debug, thiserror::Error)]
-pub enum LandmarkMeshError {
-    /// Detection or landmarking failed (e.g. no face).
-    #[error(transparent)]
-    Detect(#[from] DetectError),
-    /// The requested face does not exist.
-    #[error("face {index} requested, but only {count} found")]
-    NoSuchFace {
-        /// Requested index (0 = best score).
-        index: usize,
-        /// Faces found.
-        count: usize,
-    },
-    /// The embedded triangulation is unreadable (a build problem).
-    #[error("the embedded FaceMesh triangulation is corrupt: {0}")]
-    Topology(String),
-    /// The mesh failed its sanity check.
-    #[error("invalid landmark mesh: {0}")]
-    Mesh(#[from] MeshError),
-}
-
-/// Options of the method.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Options {
-    /// Which face, by rank (0 = highest score).
-    pub face_index: usize,
-    /// Side of the aligned crop that defines the mesh frame, pixels.
-    pub crop_size: u32,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            face_index: 0,
-            crop_size: 256,
-        }
-    }
-}
-
-/// A reconstruction and what it was made from.
-#[derive(Clone, Debug)]
-pub struct LandmarkFace {
-    /// The mesh (468 vertices, 852 triangles, colours, normals) in the crop frame.
-    pub mesh: Mesh,
-    /// The aligned crop whose frame the mesh lives in.
-    pub crop: AlignedCrop,
-    /// The landmarks in photo pixels.
-    pub landmarks: Landmarks,
-}
+#[error("the embedded FaceMesh triangulation is corrupt: {0}")]
+pub struct TopologyError(String);
 
 /// FaceMesh's triangles, parsed once.
 ///
 /// # Errors
-/// [`LandmarkMeshError::Topology`] if the embedded JSON is not a list of in-range triples.
-pub fn triangles() -> Result<&'static [[u32; 3]], LandmarkMeshError> {
+/// [`TopologyError`] if the embedded JSON is not a list of in-range triples.
+pub fn triangles() -> Result<&'static [[u32; 3]], TopologyError> {
     static CELL: OnceLock<Result<Vec<[u32; 3]>, String>> = OnceLock::new();
     let parsed = CELL.get_or_init(|| {
         let tris: Vec<[u32; 3]> =
@@ -90,65 +35,45 @@ pub fn triangles() -> Result<&'static [[u32; 3]], LandmarkMeshError> {
             None => Ok(tris),
         }
     });
-    parsed
-        .as_deref()
-        .map_err(|e| LandmarkMeshError::Topology(e.clone()))
+    parsed.as_deref().map_err(|e| TopologyError(e.clone()))
 }
 
-/// Detects the faces, landmarks the chosen one and builds its mesh.
-///
-/// # Errors
-/// No face, no such face index, landmarks rejected, or an invalid mesh.
-pub fn reconstruct(
-    img: &RgbImage,
-    detector: &Detector,
-    options: &Options,
-) -> Result<LandmarkFace, LandmarkMeshError> {
-    let faces = detector.faces(img)?;
-    let face = faces
-        .get(options.face_index)
-        .ok_or(LandmarkMeshError::NoSuchFace {
-            index: options.face_index,
-            count: faces.len(),
-        })?;
-    let landmarks = detector.landmarks(img, face)?;
-    let crop = detect::aligned_crop(img, &landmarks.roi, options.crop_size);
-    let mesh = mesh_from_landmarks(img, &landmarks, &crop)?;
-    Ok(LandmarkFace {
-        mesh,
-        crop,
-        landmarks,
-    })
+/// The 68 landmark ids among FaceMesh's 468 (the front end's fixed map).
+#[must_use]
+pub fn landmark_ids() -> Vec<u32> {
+    let all: Vec<u32> = (0..468).collect();
+    to_68(&all).unwrap_or_default()
 }
 
-/// The landmark mesh in `crop`'s frame, vertex colours sampled from the photo at each landmark.
-///
-/// # Errors
-/// Bad topology or a mesh that fails [`Mesh::sanity_check`].
-pub fn mesh_from_landmarks(
-    img: &RgbImage,
-    landmarks: &Landmarks,
-    crop: &AlignedCrop,
-) -> Result<Mesh, LandmarkMeshError> {
-    let m = crop.crop_from_photo;
-    let (scale, side) = (m.scale(), crop.image.height() as f32);
-    let positions = landmarks
-        .points
-        .iter()
-        .map(|p| {
-            let q = m.apply([p[0], p[1]]);
-            [q[0], side - q[1], -p[2] * scale]
+/// The `landmarks` method: FaceMesh's points, triangulated.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LandmarkMesh;
+
+impl Reconstructor for LandmarkMesh {
+    fn method(&self) -> Method {
+        Method::Landmarks
+    }
+
+    fn reconstruct(
+        &self,
+        photo: &RgbImage,
+        face: &FaceCrop,
+    ) -> Result<Reconstruction, MethodError> {
+        let _span = tracing::info_span!("mesh").entered();
+        let fail = |e| MethodError::failed(Method::Landmarks, e);
+        let positions = face.points_crop_frame();
+        let colors = face.colours(photo, &positions);
+        let mut mesh = Mesh::new(positions, triangles().map_err(fail)?.to_vec());
+        mesh.colors = colors;
+        mesh.compute_normals();
+        mesh.sanity_check()
+            .map_err(|e| MethodError::failed(Method::Landmarks, e))?;
+        Ok(Reconstruction {
+            mesh,
+            landmark_vertices: Some(landmark_ids()),
+            depth: None,
         })
-        .collect();
-    let colors = landmarks
-        .points
-        .iter()
-        .map(|p| warp::sample_bilinear(img, [p[0], p[1]]).map(|v| v / 255.0))
-        .collect();
-    let mut mesh = Mesh::new(positions, triangles()?.to_vec());
-    mesh.colors = colors;
-    mesh.sanity_check()?;
-    Ok(mesh)
+    }
 }
 
 #[cfg(test)]

@@ -1,56 +1,26 @@
-//! The `pix2pix` method: photo -> face detection -> FaceMesh landmarks -> a crop framed like the
-//! synthetic training samples ([`super::crop`]) -> upscaling of small faces with the chosen
-//! [`Upscaler`] -> the U-Net's depth map and head mask ([`super::pix2pix_model`]) -> a masked
-//! grid mesh (after a light masked blur of the depth) with long edges rejected ([`Mesh::from_depth`]) -> optional Taubin smoothing ->
-//! vertex colours from the crop.
+//! The `pix2pix` method: the prepared face ([`FaceCrop`]: the crop framed like the synthetic
+//! training samples, enlarged with the user's upscaler when smaller) -> the U-Net's depth map
+//! and head mask ([`super::pix2pix_model`]) -> a masked grid mesh (after a light masked blur of
+//! the depth) with long edges rejected ([`Mesh::from_depth`]) -> optional Taubin smoothing ->
+//! vertex colours from the photo.
 //!
 //! Frame: the crop frame of [`crate::pipeline::mesh`] for the [`CROP_SIDE`] crop: +X right,
 //! +Y up, +Z towards the camera, crop pixels; z is centred on the mean over the predicted mask
 //! (a single image gives depth only up to an offset).
-//!
-//! ```no_run
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use visage::pipeline::reconstruct::{pix2pix, pix2pix_model::Pix2pixModel};
-//! let photo = visage::pipeline::photo::Photo::load("face.jpg")?;
-//! let detector = visage::pipeline::detect::Detector::new(&candle_core::Device::Cpu)?;
-//! let model = Pix2pixModel::load(std::path::Path::new("weights/pix2pix.safetensors"))?;
-//! let face = pix2pix::reconstruct(&photo.rgb, &detector, &model, &pix2pix::Options::default())?;
-//! visage::pipeline::export::save(&face.mesh, std::path::Path::new("face.obj"))?;
-//! # Ok(()) }
-//! ```
 
-use super::crop::face_roi;
 use super::pix2pix_model::{CROP_SIDE, DepthPrediction, Pix2pixError, Pix2pixModel};
-use crate::pipeline::detect::warp::Affine2;
-use crate::pipeline::detect::{AlignedCrop, DetectError, Detector, Landmarks, aligned_crop};
+use super::{FaceCrop, Method, MethodError, Reconstruction, Reconstructor};
 use crate::pipeline::mesh::from_depth::{DepthMap, DepthMeshOptions};
 use crate::pipeline::mesh::smooth::TaubinOptions;
 use crate::pipeline::mesh::{Mesh, MeshError};
-use crate::pipeline::upscale::{UpscaleError, Upscaler, upscale};
+use candle_core::Device;
 use image::RgbImage;
 use image::imageops::{FilterType, resize};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 /// Why the method failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Pix2pixReconError {
-    /// Detection or landmarking failed (e.g. no face).
-    #[error(transparent)]
-    Detect(#[from] DetectError),
-    /// The requested face does not exist.
-    #[error("face {index} requested, but only {count} found")]
-    NoSuchFace {
-        /// Requested index (0 = best score).
-        index: usize,
-        /// Faces found.
-        count: usize,
-    },
-    /// The landmarks cannot frame a crop (degenerate eye corners).
-    #[error("the landmarks do not frame a face crop")]
-    NoCrop,
-    /// Upscaling failed.
-    #[error(transparent)]
-    Upscale(#[from] UpscaleError),
     /// The network failed.
     #[error(transparent)]
     Model(#[from] Pix2pixError),
@@ -62,13 +32,9 @@ pub enum Pix2pixReconError {
     EmptyMesh,
 }
 
-/// Options of the method.
+/// How the depth map becomes a mesh.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Options {
-    /// Which face, by rank (0 = highest score).
-    pub face_index: usize,
-    /// How a face smaller than the crop is brought up to [`CROP_SIDE`].
-    pub upscaler: Upscaler,
     /// Longest triangle edge kept, in crop pixels (3D).
     pub max_edge: f32,
     /// Taubin smoothing pairs (0 = none).
@@ -80,69 +46,11 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            face_index: 0,
-            upscaler: Upscaler::Bicubic,
             max_edge: 8.0,
             smooth_iterations: 5,
             depth_blur: 2,
         }
     }
-}
-
-/// Wall time of each stage.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct StageTimes {
-    /// BlazeFace.
-    pub detect: Duration,
-    /// FaceMesh.
-    pub landmarks: Duration,
-    /// Crop and upscale.
-    pub crop: Duration,
-    /// The U-Net.
-    pub network: Duration,
-    /// Mesh, smoothing and colours.
-    pub mesh: Duration,
-}
-
-/// A reconstruction and what it was made from.
-#[derive(Clone, Debug)]
-pub struct Pix2pixFace {
-    /// The mesh in the crop frame.
-    pub mesh: Mesh,
-    /// The [`CROP_SIDE`] crop (after upscaling) whose frame the mesh lives in.
-    pub crop: AlignedCrop,
-    /// The landmarks in photo pixels.
-    pub landmarks: Landmarks,
-    /// The raw network output.
-    pub prediction: DepthPrediction,
-    /// Time per stage.
-    pub times: StageTimes,
-}
-
-/// The face crop at [`CROP_SIDE`]: cut at the face's own resolution when that is smaller and
-/// brought up with `upscaler`, so low-resolution faces go through the chosen upscaler.
-///
-/// # Errors
-/// [`Pix2pixReconError::NoCrop`] for degenerate landmarks; upscaling errors.
-pub fn model_crop(
-    photo: &RgbImage,
-    landmarks: &Landmarks,
-    upscaler: Upscaler,
-) -> Result<AlignedCrop, Pix2pixReconError> {
-    let roi = face_roi(landmarks).ok_or(Pix2pixReconError::NoCrop)?;
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let native = roi.size.round().clamp(8.0, CROP_SIDE as f32) as u32;
-    if native >= CROP_SIDE {
-        return Ok(aligned_crop(photo, &roi, CROP_SIDE));
-    }
-    let small = aligned_crop(photo, &roi, native);
-    let image = upscale(&small.image, upscaler, CROP_SIDE, CROP_SIDE)?;
-    let s = CROP_SIDE as f32 / native as f32;
-    let crop_from_photo = Affine2::similarity(s, 0.0, [0.0, 0.0]).compose(&small.crop_from_photo);
-    Ok(AlignedCrop {
-        image,
-        crop_from_photo,
-    })
 }
 
 /// The mesh of a prediction (blurred by `options.depth_blur`) in the crop frame of a
@@ -187,45 +95,63 @@ pub fn mesh_from_prediction(
     Ok(mesh)
 }
 
-/// Detects the faces, landmarks the chosen one, predicts its depth and builds the mesh.
-///
-/// # Errors
-/// No face, no such face index, a degenerate crop, network failure or an empty mesh.
-pub fn reconstruct(
-    img: &RgbImage,
-    detector: &Detector,
-    model: &Pix2pixModel,
-    options: &Options,
-) -> Result<Pix2pixFace, Pix2pixReconError> {
-    let mut times = StageTimes::default();
-    let t = Instant::now();
-    let faces = detector.faces(img)?;
-    times.detect = t.elapsed();
-    let face = faces
-        .get(options.face_index)
-        .ok_or(Pix2pixReconError::NoSuchFace {
-            index: options.face_index,
-            count: faces.len(),
-        })?;
-    let t = Instant::now();
-    let landmarks = detector.landmarks(img, face)?;
-    times.landmarks = t.elapsed();
-    let t = Instant::now();
-    let crop = model_crop(img, &landmarks, options.upscaler)?;
-    times.crop = t.elapsed();
-    let t = Instant::now();
-    let prediction = model.predict(&crop.image)?;
-    times.network = t.elapsed();
-    let t = Instant::now();
-    let mesh = mesh_from_prediction(&prediction, &crop.image, CROP_SIDE as usize, options)?;
-    times.mesh = t.elapsed();
-    Ok(Pix2pixFace {
-        mesh,
-        crop,
-        landmarks,
-        prediction,
-        times,
-    })
+/// The `pix2pix` method: the generator and how its depth map is meshed.
+#[derive(Debug)]
+pub struct Pix2pixReconstructor {
+    /// The generator.
+    pub model: Pix2pixModel,
+    /// Blur, edge rejection and smoothing.
+    pub options: Options,
+}
+
+impl Pix2pixReconstructor {
+    /// The committed generator, or the file `weights`, on `device` (a file loads on the CPU).
+    ///
+    /// # Errors
+    /// [`MethodError::Load`] for weights that do not load.
+    pub fn load(device: &Device, weights: Option<&Path>) -> Result<Self, MethodError> {
+        let model = match weights {
+            Some(p) => Pix2pixModel::load(p),
+            None => Pix2pixModel::embedded_on(device),
+        }
+        .map_err(|e| MethodError::load(Method::Pix2pix, e))?;
+        Ok(Self {
+            model,
+            options: Options::default(),
+        })
+    }
+
+    fn run(&self, photo: &RgbImage, face: &FaceCrop) -> Result<Reconstruction, Pix2pixReconError> {
+        let prediction = {
+            let _span = tracing::info_span!("network").entered();
+            self.model.predict(&face.crop.image)?
+        };
+        let _span = tracing::info_span!("mesh").entered();
+        let side = CROP_SIDE as usize;
+        let mut mesh = mesh_from_prediction(&prediction, &face.crop.image, side, &self.options)?;
+        mesh.colors = face.colours(photo, &mesh.positions);
+        let depth = prediction.smoothed(self.options.depth_blur).depth_map(side);
+        Ok(Reconstruction {
+            mesh,
+            landmark_vertices: None,
+            depth: Some(depth),
+        })
+    }
+}
+
+impl Reconstructor for Pix2pixReconstructor {
+    fn method(&self) -> Method {
+        Method::Pix2pix
+    }
+
+    fn reconstruct(
+        &self,
+        photo: &RgbImage,
+        face: &FaceCrop,
+    ) -> Result<Reconstruction, MethodError> {
+        self.run(photo, face)
+            .map_err(|e| MethodError::failed(Method::Pix2pix, e))
+    }
 }
 
 #[cfg(test)]

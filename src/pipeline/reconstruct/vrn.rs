@@ -1,8 +1,7 @@
 //! The `vrn` method: the landmark-guided volumetric regression network of [`crate::nn::vrn`].
 //!
-//! photo -> detect (BlazeFace) -> landmarks (FaceMesh, its 68-point subset) -> face crop framed
-//! like the synthetic training samples ([`super::crop`], 128 px; a face smaller than that is
-//! cropped at its own resolution and enlarged with the chosen [`Upscaler`]) -> 64 px network
+//! prepared face ([`FaceCrop`]: the 128 px crop framed like the synthetic training samples,
+//! enlarged with the user's upscaler when smaller, and its 68 landmarks) -> 64 px network
 //! input (RGB + 68 heatmaps) -> occupancy volume `[32 bins, 64, 64]`, averaged with the volume
 //! of the mirrored input mapped back (test-time augmentation, [`Tta`]) -> isosurface at
 //! occupancy 0.4 ([`Options::iso`]; on the validation split 0.4 beat 0.5, see the VRN model card;
@@ -10,46 +9,27 @@
 //! colours sampled from the photo.
 //!
 //! Frame: the crop frame of [`crate::pipeline::mesh`] for the 128 px face crop
-//! ([`CROP_SIZE`]): +X right, +Y up (`128 - row`), +Z towards the camera, crop pixels; z = 0 is
-//! the head's pivot depth as in [`crate::synth::volume`] (the volume spans z in [-64, 64]). The
+//! ([`CROP_SIDE`]): +X right, +Y up (`128 - row`), +Z towards the camera, crop pixels; z = 0 is
+//! the head's pivot depth as in [`world_from_voxel`] (the volume spans z in [-64, 64]). The
 //! mesh is the whole visible head (face, scalp, neck) closed at the back.
 
-use super::crop::face_roi;
-use super::vrn_input::{MIRROR_68, encode};
+use super::vrn_input::{MIRROR_68, encode, half_size};
+use super::{FaceCrop, Method, MethodError, Reconstruction, Reconstructor};
 use crate::nn::vrn::{Vrn, VrnConfig, probabilities};
-use crate::pipeline::detect::landmarks68::to_68;
-use crate::pipeline::detect::{AlignedCrop, DetectError, Detector, Landmarks, aligned_crop, warp};
-use crate::pipeline::mesh::from_volume::{Volume, VolumeError};
+use crate::pipeline::mesh::from_volume::{Volume, VolumeError, world_from_voxel};
 use crate::pipeline::mesh::smooth::TaubinOptions;
 use crate::pipeline::mesh::{Mesh, MeshError};
-use crate::pipeline::upscale::{Upscaler, upscale};
-use crate::synth::volume::world_from_voxel;
-use crate::train::vrn_data::half_size;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use image::RgbImage;
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 /// The trained weights (`visage train vrn`, see `weights/README.md`).
 pub const WEIGHTS: &[u8] = include_bytes!("../../../weights/vrn.safetensors");
 
-/// Side of the face crop that defines the mesh frame, pixels (the synthetic crop side).
-pub const CROP_SIZE: u32 = 128;
-
 /// Why the method failed.
 #[derive(Debug, thiserror::Error)]
 pub enum VrnError {
-    /// Detection or landmarking failed (e.g. no face).
-    #[error(transparent)]
-    Detect(#[from] DetectError),
-    /// The requested face does not exist.
-    #[error("face {index} requested, but only {count} found")]
-    NoSuchFace {
-        /// Requested index (0 = best score).
-        index: usize,
-        /// Faces found.
-        count: usize,
-    },
     /// The landmarks lack the 68-point subset or are degenerate.
     #[error("the landmarks cannot frame a face crop")]
     BadLandmarks,
@@ -70,18 +50,11 @@ pub enum VrnError {
     /// The mesh failed its sanity check.
     #[error("invalid VRN mesh: {0}")]
     Mesh(#[from] MeshError),
-    /// Upscaling failed.
-    #[error(transparent)]
-    Upscale(#[from] crate::pipeline::upscale::UpscaleError),
 }
 
-/// Options of the method.
+/// How the volume becomes a mesh.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Options {
-    /// Which face, by rank (0 = highest score).
-    pub face_index: usize,
-    /// How a face smaller than the crop is enlarged.
-    pub upscaler: Upscaler,
     /// Occupancy probability of the isosurface.
     pub iso: f32,
     /// Smoothing of the isosurface.
@@ -91,40 +64,10 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            face_index: 0,
-            upscaler: Upscaler::Bicubic,
             iso: 0.4,
             smooth: TaubinOptions::default(),
         }
     }
-}
-
-/// Wall time of each stage of [`VrnModel::reconstruct`].
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Timings {
-    /// BlazeFace.
-    pub detect: Duration,
-    /// FaceMesh.
-    pub landmarks: Duration,
-    /// Crop and upscale.
-    pub crop: Duration,
-    /// The network.
-    pub network: Duration,
-    /// Isosurface, largest component, smoothing, colours.
-    pub mesh: Duration,
-}
-
-/// A reconstruction and what it was made from.
-#[derive(Clone, Debug)]
-pub struct VrnFace {
-    /// The mesh in the crop frame (see the module docs), coloured.
-    pub mesh: Mesh,
-    /// The 128 px face crop whose frame the mesh lives in.
-    pub crop: AlignedCrop,
-    /// The landmarks in photo pixels.
-    pub landmarks: Landmarks,
-    /// Per-stage wall time.
-    pub timings: Timings,
 }
 
 /// The loaded network.
@@ -191,7 +134,6 @@ impl View {
                 [rgb[j], rgb[j + 1], rgb[j + 2]]
             })
             .collect();
-        #[allow(clippy::cast_precision_loss)]
         let (fx, fy) = (dx as f32, dy as f32);
         let marks = marks.iter().map(|p| [p[0] + fx, p[1] + fy]).collect();
         (shifted, marks)
@@ -230,7 +172,7 @@ impl VrnModel {
     /// # Errors
     /// [`VrnError::Network`] for an unreadable file or weights that do not fit
     /// [`VrnConfig::compact`].
-    pub fn from_file(path: &std::path::Path, device: &Device) -> Result<Self, VrnError> {
+    pub fn from_file(path: &Path, device: &Device) -> Result<Self, VrnError> {
         let bytes = std::fs::read(path)
             .map_err(|e| candle_core::Error::Msg(format!("{}: {e}", path.display())))?;
         let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, device)?;
@@ -273,7 +215,6 @@ impl VrnModel {
                 want: 2 * n,
             });
         }
-        #[allow(clippy::cast_precision_loss)]
         let k = side as f32 / n as f32;
         let lms: Vec<[f32; 2]> = landmarks68.iter().map(|p| [p[0] / k, p[1] / k]).collect();
         let half = half_size(crop.as_raw(), side);
@@ -292,7 +233,6 @@ impl VrnModel {
         for (view, vol) in views.iter().zip(p.chunks_exact(per)) {
             view.add_back(vol, n, &mut out);
         }
-        #[allow(clippy::cast_precision_loss)]
         let scale = 1.0 / views.len() as f32;
         out.iter_mut().for_each(|v| *v *= scale);
         Ok(Volume::new([n, n, cfg.bins], out)?)
@@ -310,49 +250,64 @@ impl VrnModel {
     ) -> Result<Mesh, VrnError> {
         mesh_from_volume(&self.volume(crop, landmarks68)?, crop.width(), options)
     }
+}
 
-    /// The whole method on a photo (see the module docs).
+/// The `vrn` method: the network and how its volume is meshed.
+#[derive(Clone, Debug)]
+pub struct VrnReconstructor {
+    /// The network.
+    pub model: VrnModel,
+    /// Iso level and smoothing.
+    pub options: Options,
+}
+
+impl VrnReconstructor {
+    /// The committed weights, or the file `weights`, on `device`, default meshing.
     ///
     /// # Errors
-    /// No face, bad landmarks, network failure or an empty volume.
-    pub fn reconstruct(
-        &self,
-        img: &RgbImage,
-        detector: &Detector,
-        options: &Options,
-    ) -> Result<VrnFace, VrnError> {
-        let mut timings = Timings::default();
-        let t = Instant::now();
-        let faces = detector.faces(img)?;
-        let face = faces.get(options.face_index).ok_or(VrnError::NoSuchFace {
-            index: options.face_index,
-            count: faces.len(),
-        })?;
-        timings.detect = t.elapsed();
-        let t = Instant::now();
-        let landmarks = detector.landmarks(img, face)?;
-        timings.landmarks = t.elapsed();
-        let t = Instant::now();
-        let crop = crop_with_upscaler(img, &landmarks, options.upscaler)?;
-        let lms: Vec<[f32; 2]> = to_68(&landmarks.points)
-            .ok_or(VrnError::BadLandmarks)?
-            .iter()
-            .map(|p| crop.crop_from_photo.apply([p[0], p[1]]))
-            .collect();
-        timings.crop = t.elapsed();
-        let t = Instant::now();
-        let volume = self.volume(&crop.image, &lms)?;
-        timings.network = t.elapsed();
-        let t = Instant::now();
-        let mut mesh = mesh_from_volume(&volume, crop.image.width(), options)?;
-        colour_from_photo(&mut mesh, img, &crop);
+    /// [`MethodError::Load`] for weights that do not load.
+    pub fn load(device: &Device, weights: Option<&Path>) -> Result<Self, MethodError> {
+        let model = match weights {
+            Some(p) => VrnModel::from_file(p, device),
+            None => VrnModel::embedded(device),
+        }
+        .map_err(|e| MethodError::load(Method::Vrn, e))?;
+        Ok(Self {
+            model,
+            options: Options::default(),
+        })
+    }
+
+    fn mesh(&self, photo: &RgbImage, face: &FaceCrop) -> Result<Mesh, VrnError> {
+        let volume = {
+            let _span = tracing::info_span!("network").entered();
+            self.model.volume(&face.crop.image, &face.landmarks68)?
+        };
+        let _span = tracing::info_span!("mesh").entered();
+        let mut mesh = mesh_from_volume(&volume, face.crop.image.width(), &self.options)?;
+        mesh.colors = face.colours(photo, &mesh.positions);
         mesh.sanity_check()?;
-        timings.mesh = t.elapsed();
-        Ok(VrnFace {
+        Ok(mesh)
+    }
+}
+
+impl Reconstructor for VrnReconstructor {
+    fn method(&self) -> Method {
+        Method::Vrn
+    }
+
+    fn reconstruct(
+        &self,
+        photo: &RgbImage,
+        face: &FaceCrop,
+    ) -> Result<Reconstruction, MethodError> {
+        let mesh = self
+            .mesh(photo, face)
+            .map_err(|e| MethodError::failed(Method::Vrn, e))?;
+        Ok(Reconstruction {
             mesh,
-            crop,
-            landmarks,
-            timings,
+            landmark_vertices: None,
+            depth: None,
         })
     }
 }
@@ -369,7 +324,6 @@ pub fn mesh_from_volume(
 ) -> Result<Mesh, VrnError> {
     let (n, bins) = (volume.dims[0], volume.dims[2]);
     let mut xf = world_from_voxel(n, bins);
-    #[allow(clippy::cast_precision_loss)]
     let k = crop_side as f32 / n as f32;
     xf.scale = xf.scale.map(|s| s * k);
     xf.offset = xf.offset.map(|o| o * k);
@@ -388,7 +342,6 @@ fn mirror_rgb(rgb: &[u8], n: usize) -> Vec<u8> {
 /// 68 landmarks (pixels of an `n`-pixel image) of the mirrored image: x reflected, ids swapped
 /// left for right.
 fn mirror_landmarks(landmarks: &[[f32; 2]], n: usize) -> Vec<[f32; 2]> {
-    #[allow(clippy::cast_precision_loss)]
     let w = n as f32;
     let mut out = landmarks.to_vec();
     for (i, p) in landmarks.iter().enumerate() {
@@ -397,50 +350,6 @@ fn mirror_landmarks(landmarks: &[[f32; 2]], n: usize) -> Vec<[f32; 2]> {
         }
     }
     out
-}
-
-/// The 128 px face crop; a face region smaller than that is cut at its own size and enlarged
-/// with `upscaler` (larger ones are resampled straight to 128).
-///
-/// # Errors
-/// [`VrnError::BadLandmarks`] when the landmarks cannot frame a crop.
-pub fn crop_with_upscaler(
-    img: &RgbImage,
-    landmarks: &Landmarks,
-    upscaler: Upscaler,
-) -> Result<AlignedCrop, VrnError> {
-    let roi = face_roi(landmarks).ok_or(VrnError::BadLandmarks)?;
-    let full = aligned_crop(img, &roi, CROP_SIZE);
-    #[allow(clippy::cast_precision_loss)]
-    if roi.size >= CROP_SIZE as f32 {
-        return Ok(full);
-    }
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let native = (roi.size.round() as u32).max(8);
-    let small = aligned_crop(img, &roi, native);
-    Ok(AlignedCrop {
-        image: upscale(&small.image, upscaler, CROP_SIZE, CROP_SIZE)?,
-        crop_from_photo: full.crop_from_photo,
-    })
-}
-
-/// Vertex colours sampled from the photo where each vertex projects (crop frame -> crop pixels
-/// -> photo pixels).
-pub fn colour_from_photo(mesh: &mut Mesh, img: &RgbImage, crop: &AlignedCrop) {
-    #[allow(clippy::cast_precision_loss)]
-    let side = crop.image.height() as f32;
-    let photo_from_crop = crop
-        .crop_from_photo
-        .inverse()
-        .unwrap_or(warp::Affine2::IDENTITY);
-    mesh.colors = mesh
-        .positions
-        .iter()
-        .map(|p| {
-            let q = photo_from_crop.apply([p[0], side - p[1]]);
-            warp::sample_bilinear(img, q).map(|v| v / 255.0)
-        })
-        .collect();
 }
 
 #[cfg(test)]

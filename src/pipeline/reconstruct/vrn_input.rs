@@ -62,7 +62,6 @@ pub const MIRROR_68: [usize; 68] = {
 /// `size`-pixel input, continuous: pixel `(c, r)` has its centre at `(c + 0.5, r + 0.5)`) to
 /// `out`, one plane per point in order. Points outside the image give (nearly) empty planes.
 pub fn push_heatmaps(out: &mut Vec<f32>, points: &[[f32; 2]], size: usize) {
-    #[allow(clippy::cast_precision_loss)]
     let sigma = SIGMA_AT_64 * size as f32 / 64.0;
     let inv = -0.5 / (sigma * sigma);
     let reach = 3.0 * sigma;
@@ -71,13 +70,11 @@ pub fn push_heatmaps(out: &mut Vec<f32>, points: &[[f32; 2]], size: usize) {
         out.resize(start + size * size, 0.0);
         let plane = &mut out[start..];
         for r in 0..size {
-            #[allow(clippy::cast_precision_loss)]
             let dy = r as f32 + 0.5 - p[1];
             if dy.abs() > reach {
                 continue;
             }
             for c in 0..size {
-                #[allow(clippy::cast_precision_loss)]
                 let dx = c as f32 + 0.5 - p[0];
                 if dx.abs() <= reach {
                     plane[r * size + c] = ((dx * dx + dy * dy) * inv).exp();
@@ -108,6 +105,26 @@ pub fn encode(rgb: &[u8], size: usize, landmarks: Option<&[[f32; 2]]>) -> Option
         push_heatmaps(&mut out, l, size);
     }
     Some(out)
+}
+
+/// 2x2 box filter of interleaved RGB8 `[S, S, 3]` -> `[S/2, S/2, 3]`.
+#[must_use]
+pub fn half_size(rgb: &[u8], size: usize) -> Vec<u8> {
+    let h = size / 2;
+    let mut out = vec![0u8; h * h * 3];
+    for r in 0..h {
+        for c in 0..h {
+            for k in 0..3 {
+                let at = |rr: usize, cc: usize| u32::from(rgb[(rr * size + cc) * 3 + k]);
+                let s = at(2 * r, 2 * c)
+                    + at(2 * r, 2 * c + 1)
+                    + at(2 * r + 1, 2 * c)
+                    + at(2 * r + 1, 2 * c + 1);
+                out[(r * h + c) * 3 + k] = u8::try_from((s + 2) / 4).unwrap_or(255);
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

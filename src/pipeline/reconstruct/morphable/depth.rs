@@ -8,8 +8,9 @@
 //! [`crate::synth::sample::background_z`] (`-side / 2`), as in the shards; use the mask, not the
 //! value, to tell them apart.
 
-use crate::synth::raster::{Cull, DepthTest, Projection, ScreenVertex, VisBuffer};
-use crate::synth::sample::background_z;
+use crate::pipeline::mesh::raster::{
+    Cull, DepthTest, Projection, ScreenVertex, VisBuffer, background_z,
+};
 
 /// The coarse face of a crop: the fitted model's depth map and coverage mask.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,7 +39,6 @@ impl CoarseDepth {
     pub fn centred(raw: &[f32], mask: Vec<bool>) -> (Self, f32) {
         let side = mask.len().isqrt();
         let count = mask.iter().filter(|&&m| m).count();
-        #[allow(clippy::cast_precision_loss)]
         let mean = raw
             .iter()
             .zip(&mask)
@@ -64,7 +64,6 @@ pub fn rasterise(
     triangles: &[[u32; 3]],
     side: usize,
 ) -> (Vec<f32>, Vec<bool>) {
-    #[allow(clippy::cast_precision_loss)]
     let h = side as f32;
     let screen: Vec<ScreenVertex> = vertices
         .iter()

@@ -189,7 +189,6 @@ pub fn fit(
         se += w[i] * (sim.s * sim.r * p + sim.t - y[i]).norm_squared();
         sw += w[i];
     }
-    #[allow(clippy::cast_possible_truncation)]
     Ok(Fit {
         scale: sim.s as f32,
         rotation: std::array::from_fn(|i| std::array::from_fn(|j| sim.r[(i, j)] as f32)),
@@ -233,7 +232,6 @@ mod tests {
             .iter()
             .map(|p| {
                 let v = s * r * Vector3::new(f64::from(p[0]), f64::from(p[1]), f64::from(p[2])) + t;
-                #[allow(clippy::cast_possible_truncation)]
                 [v[0] as f32, v[1] as f32, v[2] as f32]
             })
             .collect()
@@ -300,7 +298,6 @@ mod tests {
                 .map(|p| {
                     let v =
                         s * r * Vector3::new(f64::from(p[0]), f64::from(p[1]), f64::from(p[2])) + t;
-                    #[allow(clippy::cast_possible_truncation)]
                     [v[0] as f32, v[1] as f32, v[2] as f32]
                 })
                 .collect();

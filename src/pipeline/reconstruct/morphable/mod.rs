@@ -246,7 +246,6 @@ pub fn fit_crop(
     model: &MorphableModel,
 ) -> Result<Fit, MorphableError> {
     let marks = crop_landmarks(detector, crop)?;
-    #[allow(clippy::cast_precision_loss)]
     let side = crop.height() as f32;
     fit::fit(
         model,

@@ -46,19 +46,15 @@ pub fn refine_vertices(
     let (raw, mask) = rasterise(vertices, triangles, side);
     let (coarse, offset) = CoarseDepth::centred(&raw, mask);
     let refined = refiner.refine_coarse(&coarse, crop)?;
-    #[allow(clippy::cast_precision_loss)]
     let h = side as f32;
     let moved = vertices
         .iter()
         .map(|&[x, y, z]| {
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let (c, r) = (x.floor() as isize, (h - y).floor() as isize);
-            #[allow(clippy::cast_possible_wrap)]
             let inside = (0..side as isize).contains(&c) && (0..side as isize).contains(&r);
             if !inside {
                 return [x, y, z];
             }
-            #[allow(clippy::cast_sign_loss)]
             let i = r as usize * side + c as usize;
             if !coarse.mask[i] {
                 return [x, y, z];

@@ -2,13 +2,12 @@
 //! weights load, and refining the morphable-model fit of each face crop returns a finite depth
 //! map of the same size and mask that stays close to the fit (a correction, not a new face).
 //! Run: `cargo test --release --test refiner -- --nocapture` (prints the mean correction).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use candle_core::Device;
 use visage::pipeline::detect::Detector;
 use visage::pipeline::photo::Photo;
 use visage::pipeline::reconstruct::morphable::{MorphableModel, coarse_depth};
-use visage::pipeline::reconstruct::pix2pix::model_crop;
+use visage::pipeline::reconstruct::prepare;
 use visage::pipeline::reconstruct::refiner_model::RefinerModel;
 use visage::pipeline::upscale::Upscaler;
 
@@ -24,9 +23,11 @@ fn embedded_refiner_corrects_fixture_fits() {
         ))
         .unwrap()
         .rgb;
-        let face = det.faces(&photo).unwrap().remove(0);
-        let marks = det.landmarks(&photo, &face).unwrap();
-        let crop = model_crop(&photo, &marks, Upscaler::Bicubic).unwrap().image;
+        let crop = prepare(&det, &photo, 0, Upscaler::Bicubic)
+            .unwrap()
+            .face
+            .crop
+            .image;
         let coarse = coarse_depth(&crop, &det, &morphable).unwrap();
         let refined = refiner.refine_coarse(&coarse, &crop).unwrap();
         assert_eq!(refined.len(), coarse.side * coarse.side);

@@ -1,8 +1,6 @@
 //! Every mesh format written by Visage is read back by an independent parser crate with the same
 //! counts, positions (within 1e-5) and colours.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use visage::pipeline::export::{MeshFormat, save};
 use visage::pipeline::mesh::Mesh;
 

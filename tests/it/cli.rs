@@ -1,8 +1,6 @@
 //! The `visage` binary on good and bad input: bad photos exit non-zero with one clear line that
 //! names the file, and never panic.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

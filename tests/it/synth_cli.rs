@@ -2,8 +2,6 @@
 //! seed writes the same bytes, the shards read back, the contact sheet is written, and a missing
 //! ICT model is one clear line.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::process::Command;
 
 fn visage(args: &[&str]) -> (bool, String) {

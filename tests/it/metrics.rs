@@ -9,8 +9,6 @@
 //! # border 4: rgb psnr 26.562131 ssim 0.741563 | y psnr 28.819649 ssim 0.805026
 //! ```
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use visage::metrics::image_quality::{Channels, MetricOptions, psnr, ssim};
 use visage::pipeline::photo::Photo;
 

@@ -255,6 +255,12 @@ fn last_sample(hi: f32, n: usize) -> Option<usize> {
     (i >= 0.0).then_some(i as usize)
 }
 
+/// Depth value of background pixels: the far end of the occupancy volume, `-size / 2`.
+#[must_use]
+pub fn background_z(size: usize) -> f32 {
+    -(size as f32) / 2.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The viewport renderer without a window (a software rasteriser is enough) and the
 //! `visage render` command: a mesh is drawn where the camera looks, shading modes differ,
 //! turning the camera changes the picture, and depth grows darker with distance.

@@ -3,8 +3,6 @@
 //! aggregate row per method x upscaler x width whose numbers parse, per-image rows, a headline
 //! row per method, and its plots are PNG files.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::Path;
 use std::process::Command;
 use visage::pipeline::reconstruct::Method;

@@ -1,18 +1,18 @@
 //! The pix2pix reconstructor with the committed weights on the two real fixture portraits: the
 //! mesh must look like a face seen from the front. Run:
 //! `cargo test --release --test pix2pix -- --nocapture` (prints extents and the nose tip).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use candle_core::Device;
 use visage::pipeline::detect::Detector;
 use visage::pipeline::photo::Photo;
-use visage::pipeline::reconstruct::pix2pix::{self, Options};
-use visage::pipeline::reconstruct::pix2pix_model::{CROP_SIDE, Pix2pixModel};
+use visage::pipeline::reconstruct::pix2pix::Pix2pixReconstructor;
+use visage::pipeline::reconstruct::pix2pix_model::CROP_SIDE;
+use visage::pipeline::reconstruct::{Reconstructor, prepare};
 use visage::pipeline::upscale::Upscaler;
 
-fn model() -> Pix2pixModel {
+fn model() -> Pix2pixReconstructor {
     let path = format!("{}/weights/pix2pix.safetensors", env!("CARGO_MANIFEST_DIR"));
-    Pix2pixModel::load(std::path::Path::new(&path)).unwrap()
+    Pix2pixReconstructor::load(&Device::Cpu, Some(std::path::Path::new(&path))).unwrap()
 }
 
 fn fixture(name: &str) -> image::RgbImage {
@@ -30,8 +30,10 @@ fn fixture_meshes_are_faces() {
     let model = model();
     let side = CROP_SIDE as f32;
     for name in ["astronaut.png", "grace_hopper.jpg"] {
-        let face = pix2pix::reconstruct(&fixture(name), &det, &model, &Options::default()).unwrap();
-        let mesh = &face.mesh;
+        let photo = fixture(name);
+        let prepared = prepare(&det, &photo, 0, Upscaler::Bicubic).unwrap();
+        let result = model.reconstruct(&prepared.photo, &prepared.face).unwrap();
+        let mesh = &result.mesh;
         mesh.sanity_check().unwrap();
         let (lo, hi) = mesh.bounds().unwrap();
         let ext = [hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]];
@@ -88,14 +90,23 @@ fn small_faces_go_through_the_upscaler() {
     let photo = fixture("grace_hopper.jpg");
     // Shrink the portrait so the face crop is well under 128 px.
     let small = image::imageops::resize(&photo, 128, 150, image::imageops::FilterType::Triangle);
+    let mut crops = Vec::new();
     for upscaler in Upscaler::ALL {
-        let options = Options {
-            upscaler,
-            ..Options::default()
-        };
-        let face = pix2pix::reconstruct(&small, &det, &model, &options).unwrap();
+        let prepared = prepare(&det, &small, 0, upscaler).unwrap();
+        let face = &prepared.face;
         assert_eq!(face.crop.image.dimensions(), (CROP_SIDE, CROP_SIDE));
         assert!(face.crop.crop_from_photo.scale() > 1.5, "{upscaler}");
-        assert!(face.mesh.triangles.len() > 500, "{upscaler}");
+        let result = model.reconstruct(&prepared.photo, face).unwrap();
+        assert!(result.mesh.triangles.len() > 500, "{upscaler}");
+        crops.push(face.crop.image.clone());
+    }
+    // Each upscaler gives the method a different input.
+    for i in 0..crops.len() {
+        for j in i + 1..crops.len() {
+            assert_ne!(
+                crops[i], crops[j],
+                "upscalers {i} and {j} gave the same crop"
+            );
+        }
     }
 }
