@@ -16,7 +16,7 @@ use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
-/// Time spent in each stage, in order of first entry.
+/// Time spent in each stage, in order of first completion.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stages(pub Vec<(&'static str, Duration)>);
 
@@ -130,7 +130,7 @@ mod tests {
             }
         });
         let names: Vec<&str> = stages.0.iter().map(|(n, _)| *n).collect();
-        assert_eq!(names, ["outer", "inner"]);
+        assert_eq!(names, ["inner", "outer"]);
         assert!(stages.get("inner") >= Duration::from_millis(10));
         assert!(stages.get("outer") >= stages.get("inner") + Duration::from_millis(10));
         assert_eq!(stages.get("missing"), Duration::ZERO);

@@ -3,6 +3,7 @@
 //! [`crate::eval::recon`]).
 
 use crate::eval::faces::{NamedFace, real_fixture_faces, synthetic_test_faces};
+use crate::eval::real::Width;
 use crate::eval::recon::{
     Condition, LandmarkSource, StageClock, TestSample, load_test, rows, table,
 };
@@ -154,6 +155,9 @@ pub struct RealArgs {
     /// Write every per-image row (and the summaries) here as JSON.
     #[arg(long, default_value = "real-eval.json")]
     pub json: PathBuf,
+    /// Also write a contact sheet of the james renders (PNG) here.
+    #[arg(long)]
+    pub sheet: Option<PathBuf>,
 }
 
 fn real(a: &RealArgs) -> anyhow::Result<()> {
@@ -194,12 +198,18 @@ fn real(a: &RealArgs) -> anyhow::Result<()> {
         crate::eval::real::commit(),
         start.elapsed().as_secs_f64()
     );
+    println!("{}", crate::eval::real::summary_table(&rows, &options));
     println!("{}", tables(&rows, "aflw"));
     if options.james {
         println!("{}", tables(&rows, "james"));
     }
     write_json(&a.json, &rows, &command)?;
     eprintln!("wrote {}", a.json.display());
+    if let Some(path) = &a.sheet {
+        let scan = crate::eval::real::james::Scan::load(&a.data)?;
+        super::save_image(&crate::eval::real::james::contact_sheet(&scan), path)?;
+        eprintln!("wrote {}", path.display());
+    }
     Ok(())
 }
 
@@ -357,6 +367,10 @@ pub struct ReportArgs {
     /// Folder with the real fixture portraits.
     #[arg(long, default_value = "tests/fixtures")]
     pub fixtures: PathBuf,
+    /// The real-photo evaluation data (its section comes first; skipped with a note when
+    /// missing).
+    #[arg(long, default_value = "../shared/real-eval")]
+    pub real: PathBuf,
 }
 
 fn report(a: &ReportArgs) -> anyhow::Result<()> {
@@ -378,6 +392,12 @@ fn report(a: &ReportArgs) -> anyhow::Result<()> {
         fixtures: a.fixtures.clone(),
         bench_repeats: if a.quick { 1 } else { 10 },
         command,
+        real: a.real.clone(),
+        real_widths: if a.quick {
+            vec![Width::Full, Width::Px(32)]
+        } else {
+            vec![Width::Full, Width::Px(64), Width::Px(32), Width::Px(24)]
+        },
     };
     let path = run(&options, &super::device()?)?;
     println!("{}", path.display());

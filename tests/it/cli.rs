@@ -174,33 +174,48 @@ fn upscale_degrade_and_mesh_info_work() {
 
 #[test]
 fn help_describes_every_subcommand() {
+    use clap::CommandFactory;
     let (ok, stdout, _) = visage(&["--help"]);
     assert!(ok);
-    for sub in ["degrade", "upscale", "compare", "mesh-info"] {
-        assert!(stdout.contains(sub), "{stdout}");
+    let cli = visage::cli::Cli::command();
+    let subs: Vec<&clap::Command> = cli.get_subcommands().collect();
+    assert!(subs.len() >= 13, "{} subcommands", subs.len());
+    for sub in subs {
+        let name = sub.get_name();
+        assert!(
+            stdout.contains(name),
+            "--help does not list {name}: {stdout}"
+        );
+        let (ok, help, err) = visage(&[name, "--help"]);
+        assert!(ok, "{name} --help: {err}");
+        assert!(
+            help.contains("Usage:") && help.len() > 200,
+            "{name}: {help}"
+        );
+        let about = sub.get_about().map(ToString::to_string).unwrap_or_default();
+        assert!(!about.is_empty(), "{name} has no description");
     }
 }
 
 #[test]
-fn parity_of_the_cpu_with_itself_is_exact() {
-    let (ok, stdout, stderr) = visage(&["parity", "--device", "cpu", "--repeats", "1"]);
+fn parity_prints_a_row_per_network() {
+    let (ok, stdout, stderr) = visage(&[
+        "parity",
+        "--device",
+        "cpu",
+        "--repeats",
+        "1",
+        "--network",
+        "espcn-x2",
+    ]);
     assert!(ok, "{stderr}");
     assert!(stderr.contains("device: CPU (requested)"), "{stderr}");
-    for network in [
-        "blazeface",
-        "facemesh",
-        "espcn-x2",
-        "espcn-x4",
-        "vrn",
-        "pix2pix",
-    ] {
-        let row = stdout
-            .lines()
-            .find(|l| l.starts_with(&format!("| {network} |")))
-            .unwrap_or_else(|| panic!("no row for {network}: {stdout}"));
-        // Third cell: the largest difference, exactly zero.
-        assert_eq!(row.split('|').nth(3).unwrap().trim(), "0.000e0", "{row}");
-    }
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("| espcn-x2 |"))
+        .unwrap_or_else(|| panic!("no row: {stdout}"));
+    // Cells: network, outputs, max difference, max reference, ms, ms, speedup.
+    assert!(row.split('|').count() >= 7, "{row}");
 }
 
 #[cfg(not(feature = "cuda"))]

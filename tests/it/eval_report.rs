@@ -76,7 +76,11 @@ fn quick_report_has_every_section_row_and_plot() {
         std.parse::<f64>().unwrap();
         r[5].parse::<f64>().unwrap();
         let (n, failures): (usize, usize) = (r[7].parse().unwrap(), r[8].parse().unwrap());
-        assert!(n == 3 && failures <= n, "{r:?}");
+        assert_eq!(n, 3, "{r:?}");
+        // The procedural head is found at every width down to 32 px.
+        if r[1] != "24" {
+            assert_eq!(failures, 0, "{r:?}");
+        }
     }
     // pix2pix has a depth map: its depth MAE is reported; VRN's is not.
     let p2p = rows.iter().find(|r| r[0] == "pix2pix").unwrap();
@@ -90,8 +94,9 @@ fn quick_report_has_every_section_row_and_plot() {
     assert_eq!(per_image.len(), 3 * Method::ALL.len() * Upscaler::ALL.len());
     let headline = table_after(&md, "## Headline");
     for h in &headline {
+        // NME at 32 px over NME at 128 px: the same face, so the same order of magnitude.
         let ratio: f64 = h[4].parse().unwrap();
-        assert!(ratio > 0.0, "{h:?}");
+        assert!((0.5..2.0).contains(&ratio), "{h:?}");
     }
     assert!(headline.iter().any(|h| h[0] == "vrn"), "{md}");
 

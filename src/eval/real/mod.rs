@@ -489,6 +489,58 @@ pub fn tables(rows: &[Row], set: &str) -> String {
     out
 }
 
+/// The headline table: per method, depth51 (and the front end's 2D NME) at every width, the
+/// shrunk widths with the last upscaler of `options` (ESPCN by default), for both sets.
+#[must_use]
+pub fn summary_table(rows: &[Row], options: &RealOptions) -> String {
+    let summaries = summarise(rows);
+    let upscaler = options.upscalers.last().copied().unwrap_or_default().name();
+    let mut out = format!(
+        "### Summary: depth51 % (lower is better; front end: 2D NME %), shrunk widths with \
+         {upscaler}\n\n| set | method |"
+    );
+    for w in &options.widths {
+        let _ = write!(out, " {w} |");
+    }
+    out.push_str("\n|---|---|");
+    out.push_str(&"---|".repeat(options.widths.len()));
+    out.push('\n');
+    let mut keys: Vec<(&'static str, String)> = Vec::new();
+    for ((set, _, _, method), _) in &summaries {
+        let k = (*set, method.clone());
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    for (set, method) in keys {
+        let _ = write!(out, "| {set} | {method} |");
+        for &w in &options.widths {
+            let cell = summaries
+                .iter()
+                .filter(|((s, sw, u, m), _)| {
+                    *s == set
+                        && m == &method
+                        && (*sw == w || (u == "-" && *sw == Width::Full && w == Width::Full))
+                        && (u == "-" || w == Width::Full || u == upscaler)
+                })
+                .find_map(|(_, sum)| {
+                    if method == "front end" {
+                        sum.nme_2d
+                    } else {
+                        sum.depth51
+                    }
+                });
+            let _ = write!(
+                out,
+                " {} |",
+                cell.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}"))
+            );
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// The whole evaluation: rows of every set.
 ///
 /// # Errors
