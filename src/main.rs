@@ -6,6 +6,7 @@ use visage::cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    visage::timing::init();
     visage::device::set_choice(cli.device);
     let result = match &cli.command {
         Some(command) => command.run(),

@@ -103,13 +103,22 @@ fn pipeline_section(ui: &mut Ui, settings: &mut Settings) {
                 ui.selectable_value(&mut settings.upscaler, u, u.name());
             }
         });
+    let short = |m: Method| {
+        if m.is_experimental() {
+            format!("{} (experimental)", m.name())
+        } else {
+            m.name().to_owned()
+        }
+    };
     egui::ComboBox::from_label("Reconstruction")
-        .selected_text(settings.method.name())
+        .selected_text(short(settings.method))
         .show_ui(ui, |ui| {
             for m in Method::ALL {
-                ui.selectable_value(&mut settings.method, m, m.name());
+                ui.selectable_value(&mut settings.method, m, m.label());
             }
-        });
+        })
+        .response
+        .on_hover_text(settings.method.label());
 }
 
 /// The device choice (auto, CPU, CUDA 0, and `--device`'s `cuda:N` when it named another) and

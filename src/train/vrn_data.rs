@@ -289,8 +289,7 @@ fn jitter(rgb: &[u8], strength: f32, rng: &mut impl Rng) -> Vec<u8> {
         .enumerate()
         .map(|(i, &v)| {
             let x = (f32::from(v) * gain[i % 3] - mean) * contrast + mean + bias;
-            let b = x.round().clamp(0.0, 255.0) as u8;
-            b
+            x.round().clamp(0.0, 255.0) as u8
         })
         .collect()
 }

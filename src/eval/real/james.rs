@@ -242,7 +242,6 @@ impl Scan {
 
 /// The canonical frame of the module docs: its origin and the rotation into it.
 fn canonical(lm: &[[f32; 3]]) -> ([f32; 3], [[f32; 3]; 3]) {
-    #[allow(clippy::cast_precision_loss)]
     let n = lm.len() as f32;
     let origin = lm
         .iter()
@@ -312,12 +311,10 @@ pub struct Render {
 #[must_use]
 pub fn render(scan: &Scan, view: &View) -> Render {
     let k = scan.scale();
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let (w, h) = (
         (FULL_FACE_PX * 2.0).round() as usize,
         (FULL_FACE_PX * 2.4).round() as usize,
     );
-    #[allow(clippy::cast_precision_loss)]
     let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
     let r = view.rotation();
     let project = |p: [f32; 3]| {
@@ -349,7 +346,6 @@ pub fn render(scan: &Scan, view: &View) -> Render {
     } else {
         ([0.0, 0.0, 1.0], 0.35, 0.7)
     };
-    #[allow(clippy::cast_possible_truncation)]
     let image = RgbImage::from_fn(w as u32, h as u32, |x, y| {
         let i = y as usize * w + x as usize;
         if !buffer.covered(i) {
@@ -370,11 +366,9 @@ pub fn render(scan: &Scan, view: &View) -> Render {
         };
         let uv = mix(&|v| [scan.uvs[v][0], scan.uvs[v][1], 0.0]);
         let n = unit(rotate(&r, mix(&|v| scan.normals[v])));
-        #[allow(clippy::cast_precision_loss)]
         let (tw, th) = (scan.texture.width() as f32, scan.texture.height() as f32);
         let albedo = sample_bilinear(&scan.texture, [uv[0] * tw, (1.0 - uv[1]) * th]);
         let shade = light.1 + light.2 * dot(n, light.0).max(0.0);
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         Rgb(albedo.map(|c| (c * shade).clamp(0.0, 255.0) as u8))
     });
     Render {
@@ -385,9 +379,7 @@ pub fn render(scan: &Scan, view: &View) -> Render {
 
 /// A soft vertical grey-blue gradient.
 fn background(_x: u32, y: u32, h: usize) -> Rgb<u8> {
-    #[allow(clippy::cast_precision_loss)]
     let t = y as f32 / h.max(1) as f32;
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let v = |a: f32, b: f32| (a + (b - a) * t) as u8;
     Rgb([v(150.0, 90.0), v(160.0, 100.0), v(175.0, 120.0)])
 }
@@ -403,7 +395,6 @@ pub fn scan_distance(
     result: &Reconstruction,
 ) -> Option<f32> {
     let k = scan.scale() * shrink;
-    #[allow(clippy::cast_precision_loss)]
     let (cx, cy) = (
         (FULL_FACE_PX * 2.0).round() * shrink / 2.0,
         (FULL_FACE_PX * 2.4).round() * shrink / 2.0,
@@ -441,7 +432,6 @@ pub fn scan_distance(
             None => (s, n),
         }
     });
-    #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
     (n > 0).then(|| (sum / n as f64) as f32)
 }
 
@@ -463,7 +453,6 @@ pub fn evaluate(runner: &Runner, options: &RealOptions) -> anyhow::Result<Vec<Ro
         let name = view.name();
         for condition in &conditions {
             let (small, truth) = at_width(&rendered.image, &rendered.truth, condition.0)?;
-            #[allow(clippy::cast_precision_loss)]
             let shrink = small.width() as f32 / rendered.image.width() as f32;
             let mut extra = |row: &mut Row, p: &Prepared, r: &Reconstruction| {
                 if let Some(d) = scan_distance(&scan, &view, shrink, p, r) {
@@ -488,7 +477,6 @@ pub fn contact_sheet(scan: &Scan) -> RgbImage {
     let (w, h) = renders
         .first()
         .map_or((1, 1), |r| (r.width() / 2, r.height() / 2));
-    #[allow(clippy::cast_possible_truncation)]
     let cols = 7u32;
     let rows_n = u32::try_from(renders.len()).unwrap_or(0).div_ceil(cols);
     let mut sheet = RgbImage::new(w * cols, h * rows_n);

@@ -213,7 +213,6 @@ fn score(row: &mut Row, prepared: &Prepared, result: &Reconstruction, truth: &[[
     let mesh = ImageMesh::of(prepared, &result.mesh);
     if let Some(d) = depth51(&mesh.probe(), truth) {
         row.depth51 = Some(d.mean_pct);
-        #[allow(clippy::cast_precision_loss)]
         let coverage = d.covered as f32 / d.total.max(1) as f32;
         row.coverage = Some(coverage);
     }
@@ -233,7 +232,6 @@ pub fn at_width(
         return Ok((photo.clone(), truth.to_vec()));
     };
     let now = face_width(&truth.iter().map(|p| [p[0], p[1]]).collect::<Vec<_>>());
-    #[allow(clippy::cast_precision_loss)]
     let (small, s) = shrink_face(photo, now, w as f32, DegradeMethod::Bicubic)?;
     Ok((small, truth.iter().map(|p| p.map(|v| v * s)).collect()))
 }
@@ -272,14 +270,7 @@ pub fn evaluate_image(
 ) -> Vec<Row> {
     let (width, upscaler) = condition;
     let up = upscaler.name();
-    let centre = centroid(truth);
-    let prepared = prepare_face(
-        runner.detector,
-        image,
-        FacePick::Near(centre),
-        upscaler,
-        None,
-    );
+    let prepared = prepare_for(runner.detector, image, truth, upscaler);
     let mut out = Vec::new();
     if front_end {
         let mut row = Row::new(set, name, "front end", width, "-");
@@ -312,9 +303,23 @@ pub fn evaluate_image(
     out
 }
 
+/// The evaluation's preparation of the face of `image` whose true landmarks are `truth`: the
+/// app's own [`prepare_face`], picking the detected face nearest the truth's centre.
+///
+/// # Errors
+/// No face, or a failed crop.
+pub fn prepare_for<'a>(
+    detector: &Detector,
+    image: &'a RgbImage,
+    truth: &[[f32; 3]],
+    upscaler: Upscaler,
+) -> Result<Prepared<'a>, crate::pipeline::reconstruct::MethodError> {
+    let centre = centroid(truth);
+    prepare_face(detector, image, FacePick::Near(centre), upscaler, None)
+}
+
 /// Mean x, y of points.
 fn centroid(points: &[[f32; 3]]) -> [f32; 2] {
-    #[allow(clippy::cast_precision_loss)]
     let n = points.len().max(1) as f32;
     let s = points
         .iter()
@@ -374,7 +379,6 @@ pub fn peer_row(name: &str, peer: &[[f32; 3]], truth: &[[f32; 3]]) -> Row {
     let (positions, triangles) = mesh_from_points_68(peer);
     if let Some(d) = depth51(&DepthProbe::new(&positions, &triangles), truth) {
         row.depth51 = Some(d.mean_pct);
-        #[allow(clippy::cast_precision_loss)]
         let coverage = d.covered as f32 / d.total.max(1) as f32;
         row.coverage = Some(coverage);
     }
@@ -408,15 +412,17 @@ pub struct Summary {
 /// The mean of the present values.
 fn mean(values: impl Iterator<Item = Option<f32>>) -> Option<f32> {
     let v: Vec<f32> = values.flatten().collect();
-    #[allow(clippy::cast_precision_loss)]
     (!v.is_empty()).then(|| v.iter().sum::<f32>() / v.len() as f32)
 }
 
+/// A group of rows: set, width, upscaler, method.
+pub type GroupKey = (&'static str, Width, String, String);
+
 /// Summaries by (set, width, upscaler, method), in first-seen order of methods.
 #[must_use]
-pub fn summarise(rows: &[Row]) -> Vec<((&'static str, Width, String, String), Summary)> {
-    let mut order: Vec<(&'static str, Width, String, String)> = Vec::new();
-    let mut groups: BTreeMap<(&'static str, Width, String, String), Vec<&Row>> = BTreeMap::new();
+pub fn summarise(rows: &[Row]) -> Vec<(GroupKey, Summary)> {
+    let mut order: Vec<GroupKey> = Vec::new();
+    let mut groups: BTreeMap<GroupKey, Vec<&Row>> = BTreeMap::new();
     for r in rows {
         let key = (r.set, r.width, r.upscaler.clone(), r.method.clone());
         if !groups.contains_key(&key) {

@@ -148,6 +148,5 @@ fn encode_png(texture: &image::RgbImage, path: &Path) -> Result<Vec<u8>, ExportE
 
 /// A colour in [0, 1] as a byte.
 fn to_u8(c: f32) -> u8 {
-    let v = (c.clamp(0.0, 1.0) * 255.0).round() as u8;
-    v
+    (c.clamp(0.0, 1.0) * 255.0).round() as u8
 }

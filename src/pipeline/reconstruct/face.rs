@@ -123,8 +123,7 @@ impl FaceCrop {
     /// Side of the crop, pixels.
     #[must_use]
     pub fn side(&self) -> f32 {
-        let side = self.crop.image.height() as f32;
-        side
+        self.crop.image.height() as f32
     }
 
     /// Crop pixels -> photo pixels.

@@ -23,6 +23,7 @@
 pub mod crop;
 pub mod face;
 pub mod landmarks;
+pub mod measured;
 pub mod morphable;
 pub mod pix2pix;
 pub mod pix2pix_model;
