@@ -8,25 +8,27 @@
 
 /// Top-level module -> the other top-level modules it may import.
 pub const RULES: &[(&str, &[&str])] = &[
-    ("nn", &[]),
+    ("weights", &[]),
+    ("nn", &["weights"]),
     ("device", &[]),
     ("timing", &[]),
     ("figure", &[]),
     ("metrics", &["pipeline"]),
-    ("pipeline", &["nn", "metrics", "timing"]),
+    ("pipeline", &["nn", "weights", "metrics", "timing"]),
     ("synth", &["pipeline", "nn", "metrics"]),
     ("dataset", &["synth", "pipeline", "metrics"]),
     (
         "train",
         &[
-            "dataset", "synth", "pipeline", "nn", "metrics", "device", "timing", "figure",
+            "dataset", "synth", "pipeline", "nn", "weights", "metrics", "device", "timing",
+            "figure",
         ],
     ),
     (
         "eval",
         &[
-            "dataset", "synth", "pipeline", "nn", "metrics", "device", "timing", "figure",
-            "viewport",
+            "dataset", "synth", "pipeline", "nn", "weights", "metrics", "device", "timing",
+            "figure", "viewport",
         ],
     ),
     ("worker", &["pipeline", "device", "figure", "timing"]),

@@ -13,8 +13,9 @@
 //! app's worker, the CLI, the benchmark and the evaluation alike.
 //!
 //! Dependencies point one way (checked by a test in [`architecture`], which holds the table):
-//! - `nn` (networks), `device`, `timing`, `figure`: nothing else of the crate;
-//! - `metrics` -> `pipeline` (the mesh type); `pipeline` -> `nn`, `metrics`, `timing`;
+//! - `weights` (the embedded weight files), `device`, `timing`, `figure`: nothing else of the
+//!   crate; `nn` (networks) -> `weights`;
+//! - `metrics` -> `pipeline` (the mesh type); `pipeline` -> `nn`, `weights`, `metrics`, `timing`;
 //! - `synth` -> `pipeline`, `nn`, `metrics`; `dataset` -> `synth`, `pipeline`, `metrics`;
 //! - `train` and `eval` -> `dataset`, `synth`, `pipeline`, `nn`, `metrics`, `device`,
 //!   `timing`, `figure` (and `eval` -> `viewport` for its figures), never each other;
@@ -37,4 +38,5 @@ pub mod synth;
 pub mod timing;
 pub mod train;
 pub mod viewport;
+pub mod weights;
 pub mod worker;

@@ -21,7 +21,7 @@ use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
 /// The converted weights, embedded in the binary (209 kB, float16).
-pub const WEIGHTS: &[u8] = include_bytes!("../../weights/blazeface.safetensors");
+pub const WEIGHTS: &[u8] = crate::weights::BLAZEFACE;
 
 /// Input side, in pixels.
 pub const INPUT_SIZE: usize = 128;

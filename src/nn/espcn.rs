@@ -14,9 +14,9 @@ use candle_nn::{Conv2d, Conv2dConfig, VarBuilder, conv2d};
 use image::RgbImage;
 
 /// The committed x2 weights, embedded so the app needs no files at run time.
-pub const WEIGHTS_X2: &[u8] = include_bytes!("../../weights/espcn_x2.safetensors");
+pub const WEIGHTS_X2: &[u8] = crate::weights::ESPCN_X2;
 /// The committed x4 weights.
-pub const WEIGHTS_X4: &[u8] = include_bytes!("../../weights/espcn_x4.safetensors");
+pub const WEIGHTS_X4: &[u8] = crate::weights::ESPCN_X4;
 
 /// Network shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -22,7 +22,7 @@ use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
 /// The converted weights, embedded in the binary (1.2 MB, float16).
-pub const WEIGHTS: &[u8] = include_bytes!("../../weights/facemesh.safetensors");
+pub const WEIGHTS: &[u8] = crate::weights::FACEMESH;
 
 /// Input side, in pixels.
 pub const INPUT_SIZE: usize = 192;

@@ -17,6 +17,7 @@ pub mod espcn;
 pub mod espcn_fast;
 pub mod facemesh;
 pub mod layers;
+pub mod loss;
 pub mod patch_gan;
 pub mod refiner;
 pub mod unet;

@@ -33,6 +33,12 @@ impl Checkpoint {
         }
     }
 
+    /// Where the optimiser state of this checkpoint goes (`<dir>/<name>.opt.safetensors`).
+    #[must_use]
+    pub fn optimiser_path(&self) -> PathBuf {
+        self.weights.with_extension("opt.safetensors")
+    }
+
     /// Loads the variables into `vars` and returns the saved state, or `None` when there is no
     /// checkpoint yet.
     ///

@@ -2,16 +2,17 @@
 //! with Adam on the mean squared error, periodic validation, resumable checkpoints and a time
 //! budget, then writes the weights file the app loads.
 
-use super::checkpoint::{Checkpoint, TrainState};
+use super::adam::{Adam, AdamParams};
+use super::checkpoint::TrainState;
+use super::run::{LoopOptions, Part, Trainer, run};
 use super::sr_data::{SrBatch, load_images, sample_batch};
 use crate::nn::espcn::{Espcn, EspcnConfig};
 use crate::pipeline::degrade::DegradeMethod;
 use anyhow::Context;
 use candle_core::{DType, Device};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
+use candle_nn::{VarBuilder, VarMap};
 use rand::SeedableRng;
 use std::path::PathBuf;
-use std::time::Instant;
 
 /// Options of an ESPCN training run.
 #[derive(Clone, Debug)]
@@ -56,18 +57,73 @@ fn validate(net: &Espcn, val: &SrBatch) -> anyhow::Result<(f64, f64)> {
     Ok((psnr(mse_net), psnr(mse_bic)))
 }
 
-/// Runs (or resumes) training; returns the final state.
+/// ESPCN for [`run`]: the network, its optimiser, the data.
+struct EspcnTrainer<'a> {
+    net: Espcn,
+    vars: VarMap,
+    opt: Adam,
+    images: Vec<image::RgbImage>,
+    val: SrBatch,
+    opts: &'a EspcnTrainOptions,
+    scale: u32,
+}
+
+impl Trainer for EspcnTrainer<'_> {
+    fn parts(&mut self) -> Vec<Part<'_>> {
+        vec![Part {
+            suffix: "",
+            vars: &mut self.vars,
+            opt: &mut self.opt,
+        }]
+    }
+
+    fn fresh(&mut self) -> anyhow::Result<()> {
+        // The last layer starts at zero, so the network starts as its bicubic skip.
+        super::zero_vars(&self.vars, "conv3.")
+    }
+
+    fn step(&mut self, step: usize) -> anyhow::Result<String> {
+        let o = self.opts;
+        let mut rng =
+            rand::rngs::StdRng::seed_from_u64(o.seed ^ (step as u64).wrapping_mul(0x9E37_79B9));
+        let b = sample_batch(
+            &self.images,
+            o.batch,
+            o.patch,
+            self.scale,
+            o.degrade,
+            &mut rng,
+        )?;
+        let loss = (self.net.forward(&b.lr, &b.base)? - &b.hr)?
+            .sqr()?
+            .mean_all()?;
+        self.opt.backward_step(&loss)?;
+        Ok(format!("loss {:.5}", loss.to_scalar::<f32>()?))
+    }
+
+    fn validate(&mut self) -> anyhow::Result<(f64, String)> {
+        let (p_net, p_bic) = validate(&self.net, &self.val)?;
+        let gain = p_net - p_bic;
+        Ok((
+            gain,
+            format!("val PSNR {p_net:.3} dB (bicubic {p_bic:.3}, gain {gain:+.3})"),
+        ))
+    }
+}
+
+/// Runs (or resumes) training; returns the final state (`best_val`: the best PSNR gain over
+/// bicubic, dB).
 ///
 /// # Errors
 /// Bad data folders, checkpoint I/O, or candle errors.
 pub fn train(opts: &EspcnTrainOptions, dev: &Device) -> anyhow::Result<TrainState> {
     let cfg = EspcnConfig::for_scale(opts.scale).context("ESPCN supports --scale 2 or 4")?;
     let scale = u32::try_from(opts.scale)?;
-    let train_images = load_images(&opts.train)?;
+    let images = load_images(&opts.train)?;
     let val_images = load_images(&opts.val)?;
     eprintln!(
         "espcn x{scale}: {} training and {} validation images",
-        train_images.len(),
+        images.len(),
         val_images.len()
     );
     let mut val_rng = rand::rngs::StdRng::seed_from_u64(12_345);
@@ -79,70 +135,32 @@ pub fn train(opts: &EspcnTrainOptions, dev: &Device) -> anyhow::Result<TrainStat
         opts.degrade,
         &mut val_rng,
     )?;
-
-    let mut vars = VarMap::new();
+    let vars = VarMap::new();
     let net = Espcn::new(cfg, VarBuilder::from_varmap(&vars, DType::F32, dev))?;
-    let ckpt = Checkpoint::new(&opts.checkpoint_dir, &format!("espcn_x{scale}"));
-    let mut state = match ckpt.resume(&mut vars)? {
-        Some(s) => {
-            eprintln!("resumed at step {} ({:.0} s trained)", s.step, s.seconds);
-            s
-        }
-        None => {
-            super::zero_vars(&vars, "conv3.")?;
-            TrainState::default()
-        }
-    };
-    let params = ParamsAdamW {
+    let params = AdamParams {
         lr: opts.learning_rate,
-        weight_decay: 0.0,
-        ..ParamsAdamW::default()
+        ..AdamParams::default()
     };
-    let mut opt = AdamW::new(vars.all_vars(), params)?;
-    let start = Instant::now();
-    let mut last = Instant::now();
-    while state.step < opts.steps && start.elapsed().as_secs_f64() < opts.minutes * 60.0 {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(
-            opts.seed ^ (state.step as u64).wrapping_mul(0x9E37_79B9),
-        );
-        let b = sample_batch(
-            &train_images,
-            opts.batch,
-            opts.patch,
-            scale,
-            opts.degrade,
-            &mut rng,
-        )?;
-        let loss = (net.forward(&b.lr, &b.base)? - &b.hr)?.sqr()?.mean_all()?;
-        opt.backward_step(&loss)?;
-        state.step += 1;
-        if state.step % opts.every == 0 || state.step == opts.steps {
-            state.seconds += last.elapsed().as_secs_f64();
-            last = Instant::now();
-            let (p_net, p_bic) = validate(&net, &val)?;
-            eprintln!(
-                "step {:>6}  loss {:.5}  val PSNR {p_net:.3} dB (bicubic {p_bic:.3}, gain {:+.3})  {:.0} s",
-                state.step,
-                loss.to_scalar::<f32>()?,
-                p_net - p_bic,
-                state.seconds
-            );
-            let gain = p_net - p_bic;
-            if state.best_val.is_none_or(|b| gain > b) {
-                state.best_val = Some(gain);
-            }
-            ckpt.save(&vars, &state)?;
-        }
-    }
-    state.seconds += last.elapsed().as_secs_f64();
-    ckpt.save(&vars, &state)?;
-    if let Some(dir) = opts.out.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    vars.save(&opts.out)
-        .with_context(|| format!("{}: cannot write the weights", opts.out.display()))?;
-    eprintln!("wrote {} after {} steps", opts.out.display(), state.step);
-    Ok(state)
+    let opt = Adam::new(&vars, params)?;
+    let mut trainer = EspcnTrainer {
+        net,
+        vars,
+        opt,
+        images,
+        val,
+        opts,
+        scale,
+    };
+    let loop_opts = LoopOptions {
+        checkpoint_dir: opts.checkpoint_dir.clone(),
+        name: format!("espcn_x{scale}"),
+        out: opts.out.clone(),
+        steps: opts.steps,
+        minutes: opts.minutes,
+        every: opts.every,
+        snapshots: None,
+    };
+    run(&loop_opts, &mut trainer)
 }
 
 #[cfg(test)]

@@ -7,9 +7,13 @@
 //! - [`pix2pix`], [`pix2pix_data`]: `visage train pix2pix` on synthetic shards.
 //! - [`refiner`], [`refiner_data`]: `visage train refiner` (the 3DMM path's CGAN refiner) on
 //!   coarse fits of synthetic shards.
+//! - [`run`]: the one training loop (resume with the optimiser state, step, validate,
+//!   checkpoint, snapshot, write the weights); each trainer implements [`run::Trainer`].
+//! - [`adam`]: AdamW whose moments are saved with the checkpoints.
 //! - [`checkpoint`]: resumable checkpoints shared by every loop.
 //! - [`average`]: `visage train average`, the mean of several checkpoints.
 
+pub mod adam;
 pub mod average;
 pub mod checkpoint;
 pub mod espcn;
@@ -18,6 +22,7 @@ pub mod pix2pix;
 pub mod pix2pix_data;
 pub mod refiner;
 pub mod refiner_data;
+pub mod run;
 pub mod sr_data;
 pub mod vrn;
 pub mod vrn_data;

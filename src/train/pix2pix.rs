@@ -5,17 +5,17 @@
 //! MAE in crop pixels on the face mask), resumable checkpoints for both networks, a time budget;
 //! writes the generator's weights file at the end.
 
-use super::checkpoint::{Checkpoint, TrainState};
+use super::adam::{Adam, AdamParams};
+use super::checkpoint::TrainState;
 use super::pix2pix_data::DepthSet;
+use super::run::{LoopOptions, Part, Trainer, run};
 use crate::metrics::depth::centred_mae;
 use crate::nn::patch_gan::{PatchGan, PatchGanConfig, bce_with_logits, bce_with_logits_const};
 use crate::nn::unet::{UNet, UNetConfig};
 use crate::pipeline::reconstruct::pix2pix_model::depth_unit;
-use anyhow::Context;
 use candle_core::{DType, Device, Tensor};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
+use candle_nn::{VarBuilder, VarMap};
 use std::path::PathBuf;
-use std::time::Instant;
 
 /// Weight of the head-mask cross-entropy in the generator loss.
 const MASK_WEIGHT: f64 = 10.0;
@@ -96,12 +96,14 @@ pub struct TrainReport {
     pub last: Validation,
 }
 
-/// The two networks and their optimisers.
+/// The two networks, their variables and optimisers.
 struct Nets {
     g: UNet,
     d: PatchGan,
-    opt_g: AdamW,
-    opt_d: AdamW,
+    g_vars: VarMap,
+    d_vars: VarMap,
+    opt_g: Adam,
+    opt_d: Adam,
 }
 
 /// One optimisation step on a batch (`x` [B,3,S,S], `y` depth and `m` mask [B,1,S,S]).
@@ -176,17 +178,90 @@ pub fn validate(g: &UNet, val: &DepthSet) -> anyhow::Result<Validation> {
 }
 
 /// Adam as pix2pix uses it (beta1 = 0.5, no weight decay) over every variable of `vars`.
-pub(crate) fn adam(vars: &VarMap, lr: f64) -> candle_core::Result<AdamW> {
-    AdamW::new(
-        vars.all_vars(),
-        ParamsAdamW {
+///
+/// # Errors
+/// A poisoned variable map or candle errors.
+pub(crate) fn adam(vars: &VarMap, lr: f64) -> anyhow::Result<Adam> {
+    Adam::new(
+        vars,
+        AdamParams {
             lr,
             beta1: 0.5,
             beta2: 0.999,
-            weight_decay: 0.0,
-            ..ParamsAdamW::default()
+            ..AdamParams::default()
         },
     )
+}
+
+/// The GAN's parts for [`run`]: the generator, and the discriminator unless L1 only.
+pub(crate) fn gan_parts<'a>(
+    g: (&'a mut VarMap, &'a mut Adam),
+    d: (&'a mut VarMap, &'a mut Adam),
+    l1_only: bool,
+) -> Vec<Part<'a>> {
+    let mut parts = vec![Part {
+        suffix: "_g",
+        vars: g.0,
+        opt: g.1,
+    }];
+    if !l1_only {
+        parts.push(Part {
+            suffix: "_d",
+            vars: d.0,
+            opt: d.1,
+        });
+    }
+    parts
+}
+
+/// pix2pix for [`run`].
+struct Pix2pixTrainer<'a> {
+    nets: Nets,
+    opts: &'a Pix2pixTrainOptions,
+    train_set: &'a DepthSet,
+    val_set: &'a DepthSet,
+    order: Vec<usize>,
+    /// Validation of the weights the session started from.
+    first: Option<Validation>,
+}
+
+impl Trainer for Pix2pixTrainer<'_> {
+    fn parts(&mut self) -> Vec<Part<'_>> {
+        let n = &mut self.nets;
+        gan_parts(
+            (&mut n.g_vars, &mut n.opt_g),
+            (&mut n.d_vars, &mut n.opt_d),
+            self.opts.l1_only,
+        )
+    }
+
+    fn started(&mut self) -> anyhow::Result<()> {
+        self.first = Some(validate(&self.nets.g, self.val_set)?);
+        Ok(())
+    }
+
+    fn step(&mut self, step: usize) -> anyhow::Result<String> {
+        let o = self.opts;
+        let (idx, flip) =
+            super::next_batch(&mut self.order, self.train_set.len(), o.batch, o.seed, step);
+        let (x, y, m) = self.train_set.batch(&idx, &flip)?;
+        let l = train_step(&mut self.nets, o, &x, &y, &m)?;
+        Ok(format!(
+            "l1 {:.4} mask {:.4} adv {:.3} D {:.3}",
+            l.l1, l.mask, l.adv, l.disc
+        ))
+    }
+
+    fn validate(&mut self) -> anyhow::Result<(f64, String)> {
+        let v = validate(&self.nets.g, self.val_set)?;
+        Ok((
+            -f64::from(v.mae_px),
+            format!(
+                "val l1 {:.4} MAE {:.3} px ({:.4} IOD)",
+                v.l1, v.mae_px, v.mae_iod
+            ),
+        ))
+    }
 }
 
 /// Runs (or resumes) training on `train_set`, validating on `val_set`.
@@ -200,7 +275,7 @@ pub fn train(
 ) -> anyhow::Result<TrainReport> {
     anyhow::ensure!(!train_set.is_empty(), "no training pairs");
     let dev = Device::Cpu;
-    let (mut g_vars, mut d_vars) = (VarMap::new(), VarMap::new());
+    let (g_vars, d_vars) = (VarMap::new(), VarMap::new());
     let g = UNet::new(
         opts.generator.clone(),
         VarBuilder::from_varmap(&g_vars, DType::F32, &dev),
@@ -209,86 +284,38 @@ pub fn train(
         &opts.discriminator,
         VarBuilder::from_varmap(&d_vars, DType::F32, &dev),
     )?;
-    let name = opts.run_name();
-    let ckpt_g = Checkpoint::new(&opts.checkpoint_dir, &format!("{name}_g"));
-    let ckpt_d = Checkpoint::new(&opts.checkpoint_dir, &format!("{name}_d"));
-    let mut state = ckpt_g.resume(&mut g_vars)?.unwrap_or_default();
-    if !opts.l1_only {
-        ckpt_d.resume(&mut d_vars)?;
-    }
-    if state.step > 0 {
-        eprintln!(
-            "{name}: resumed at step {} ({:.0} s trained)",
-            state.step, state.seconds
-        );
-    }
-    let mut nets = Nets {
-        g,
-        d,
-        opt_g: adam(&g_vars, opts.learning_rate)?,
-        opt_d: adam(&d_vars, opts.learning_rate)?,
+    let (opt_g, opt_d) = (
+        adam(&g_vars, opts.learning_rate)?,
+        adam(&d_vars, opts.learning_rate)?,
+    );
+    let mut trainer = Pix2pixTrainer {
+        nets: Nets {
+            g,
+            d,
+            g_vars,
+            d_vars,
+            opt_g,
+            opt_d,
+        },
+        opts,
+        train_set,
+        val_set,
+        order: Vec::new(),
+        first: None,
     };
-    let first = validate(&nets.g, val_set)?;
-    let mut val = first;
-    let (start, mut last) = (Instant::now(), Instant::now());
-    let mut order: Vec<usize> = Vec::new();
-    while state.step < opts.steps && start.elapsed().as_secs_f64() < opts.minutes * 60.0 {
-        let (idx, flip) = super::next_batch(
-            &mut order,
-            train_set.len(),
-            opts.batch,
-            opts.seed,
-            state.step,
-        );
-        let (x, y, m) = train_set.batch(&idx, &flip)?;
-        let losses = train_step(&mut nets, opts, &x, &y, &m)?;
-        state.step += 1;
-        if state.step % opts.every == 0 || state.step == opts.steps {
-            state.seconds += last.elapsed().as_secs_f64();
-            last = Instant::now();
-            val = validate(&nets.g, val_set)?;
-            eprintln!(
-                "step {:>6}  l1 {:.4} mask {:.4} adv {:.3} D {:.3} | val l1 {:.4} MAE {:.3} px ({:.4} IOD)  {:.0} s",
-                state.step,
-                losses.l1,
-                losses.mask,
-                losses.adv,
-                losses.disc,
-                val.l1,
-                val.mae_px,
-                val.mae_iod,
-                state.seconds
-            );
-            let score = -f64::from(val.mae_px);
-            if state.best_val.is_none_or(|b| score > b) {
-                state.best_val = Some(score);
-            }
-            ckpt_g.save(&g_vars, &state)?;
-            if !opts.l1_only {
-                ckpt_d.save(&d_vars, &state)?;
-            }
-        }
-    }
-    state.seconds += last.elapsed().as_secs_f64();
-    ckpt_g.save(&g_vars, &state)?;
-    if !opts.l1_only {
-        ckpt_d.save(&d_vars, &state)?;
-    }
-    if let Some(dir) = opts.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    g_vars
-        .save(&opts.out)
-        .with_context(|| format!("{}: cannot write the weights", opts.out.display()))?;
-    eprintln!("wrote {} after {} steps", opts.out.display(), state.step);
-    if state.step % opts.every != 0 {
-        val = validate(&nets.g, val_set)?;
-    }
-    Ok(TrainReport {
-        state,
-        first,
-        last: val,
-    })
+    let loop_opts = LoopOptions {
+        checkpoint_dir: opts.checkpoint_dir.clone(),
+        name: opts.run_name().to_owned(),
+        out: opts.out.clone(),
+        steps: opts.steps,
+        minutes: opts.minutes,
+        every: opts.every,
+        snapshots: None,
+    };
+    let state = run(&loop_opts, &mut trainer)?;
+    let last = validate(&trainer.nets.g, val_set)?;
+    let first = trainer.first.unwrap_or(last);
+    Ok(TrainReport { state, first, last })
 }
 
 #[cfg(test)]

@@ -6,19 +6,19 @@
 //! input and of the refined output, at the network side), resumable checkpoints of both
 //! networks, a time budget; writes the generator's weights at the end.
 
-use super::checkpoint::{Checkpoint, TrainState};
-use super::pix2pix::adam;
+use super::adam::Adam;
+use super::checkpoint::TrainState;
+use super::pix2pix::{adam, gan_parts};
 use super::refiner_data::RefinerSet;
+use super::run::{LoopOptions, Part, Trainer, run};
 use crate::metrics::depth::centred_mae;
 use crate::nn::patch_gan::{PatchGan, bce_with_logits_const};
 use crate::nn::refiner::{Refiner, RefinerConfig, discriminator};
 use crate::pipeline::dce::DEPTH_SCALE;
 use crate::pipeline::reconstruct::refiner_model::NET_SIDE;
-use anyhow::Context;
 use candle_core::{DType, Device, Tensor};
-use candle_nn::{AdamW, Optimizer, VarBuilder, VarMap};
+use candle_nn::{VarBuilder, VarMap};
 use std::path::PathBuf;
-use std::time::Instant;
 
 /// Options of a refiner training run.
 #[derive(Clone, Debug)]
@@ -94,12 +94,14 @@ pub struct TrainReport {
     pub last: Validation,
 }
 
-/// The two networks and their optimisers.
+/// The two networks, their variables and optimisers.
 struct Nets {
     g: Refiner,
     d: PatchGan,
-    opt_g: AdamW,
-    opt_d: AdamW,
+    g_vars: VarMap,
+    d_vars: VarMap,
+    opt_g: Adam,
+    opt_d: Adam,
 }
 
 /// Mean of `|a - b|` over the region `m` `[B, 1, S, S]` and every channel.
@@ -179,46 +181,64 @@ pub fn validate(g: &Refiner, val: &RefinerSet) -> anyhow::Result<Validation> {
     })
 }
 
-/// Builds the networks, resuming `opts`' checkpoint when there is one (a fresh generator starts
-/// as the identity: its U-Net head is zeroed).
-fn build(
-    opts: &RefinerTrainOptions,
-    g_vars: &mut VarMap,
-    d_vars: &mut VarMap,
-) -> anyhow::Result<(Nets, TrainState)> {
-    let dev = Device::Cpu;
-    let g = Refiner::new(
-        &opts.config,
-        VarBuilder::from_varmap(g_vars, DType::F32, &dev),
-    )?;
-    let d = discriminator(
-        &opts.config,
-        VarBuilder::from_varmap(d_vars, DType::F32, &dev),
-    )?;
-    let name = opts.run_name();
-    let state = match Checkpoint::new(&opts.checkpoint_dir, &format!("{name}_g")).resume(g_vars)? {
-        Some(s) => {
-            eprintln!(
-                "{name}: resumed at step {} ({:.0} s trained)",
-                s.step, s.seconds
-            );
-            if !opts.l1_only {
-                Checkpoint::new(&opts.checkpoint_dir, &format!("{name}_d")).resume(d_vars)?;
-            }
-            s
-        }
-        None => {
-            super::zero_vars(g_vars, "head.")?;
-            TrainState::default()
-        }
-    };
-    let nets = Nets {
-        g,
-        d,
-        opt_g: adam(g_vars, opts.learning_rate)?,
-        opt_d: adam(d_vars, opts.learning_rate)?,
-    };
-    Ok((nets, state))
+/// The CGAN refiner for [`run`].
+struct RefinerTrainer<'a> {
+    nets: Nets,
+    opts: &'a RefinerTrainOptions,
+    train_set: &'a RefinerSet,
+    val_set: &'a RefinerSet,
+    order: Vec<usize>,
+    /// Validation of the weights the session started from.
+    first: Option<Validation>,
+}
+
+impl Trainer for RefinerTrainer<'_> {
+    fn parts(&mut self) -> Vec<Part<'_>> {
+        let n = &mut self.nets;
+        gan_parts(
+            (&mut n.g_vars, &mut n.opt_g),
+            (&mut n.d_vars, &mut n.opt_d),
+            self.opts.l1_only,
+        )
+    }
+
+    fn fresh(&mut self) -> anyhow::Result<()> {
+        // A fresh generator starts as the identity: its U-Net head is zeroed.
+        super::zero_vars(&self.nets.g_vars, "head.")
+    }
+
+    fn started(&mut self) -> anyhow::Result<()> {
+        let v = validate(&self.nets.g, self.val_set)?;
+        eprintln!(
+            "{}: start | val l1 {:.4} coarse MAE {:.3} px, refined {:.3} px",
+            self.opts.run_name(),
+            v.l1,
+            v.coarse_px,
+            v.refined_px
+        );
+        self.first = Some(v);
+        Ok(())
+    }
+
+    fn step(&mut self, step: usize) -> anyhow::Result<String> {
+        let o = self.opts;
+        let (idx, flip) =
+            super::next_batch(&mut self.order, self.train_set.len(), o.batch, o.seed, step);
+        let (x, y, m) = self.train_set.batch(&idx, &flip)?;
+        let l = train_step(&mut self.nets, o, &x, &y, &m)?;
+        Ok(format!("l1 {:.4} adv {:.3} D {:.3}", l.l1, l.adv, l.disc))
+    }
+
+    fn validate(&mut self) -> anyhow::Result<(f64, String)> {
+        let v = validate(&self.nets.g, self.val_set)?;
+        Ok((
+            -f64::from(v.refined_px),
+            format!(
+                "val l1 {:.4} depth MAE coarse {:.3} px -> refined {:.3} px ({:.4} IOD)",
+                v.l1, v.coarse_px, v.refined_px, v.refined_iod
+            ),
+        ))
+    }
 }
 
 /// Runs (or resumes) training on `train_set`, validating on `val_set`.
@@ -231,77 +251,48 @@ pub fn train(
     val_set: &RefinerSet,
 ) -> anyhow::Result<TrainReport> {
     anyhow::ensure!(!train_set.is_empty(), "no training pairs");
-    let (mut g_vars, mut d_vars) = (VarMap::new(), VarMap::new());
-    let (mut nets, mut state) = build(opts, &mut g_vars, &mut d_vars)?;
-    let name = opts.run_name();
-    let ckpt_g = Checkpoint::new(&opts.checkpoint_dir, &format!("{name}_g"));
-    let ckpt_d = Checkpoint::new(&opts.checkpoint_dir, &format!("{name}_d"));
-    let save = |state: &TrainState| -> anyhow::Result<()> {
-        ckpt_g.save(&g_vars, state)?;
-        if !opts.l1_only {
-            ckpt_d.save(&d_vars, state)?;
-        }
-        Ok(())
-    };
-    let first = validate(&nets.g, val_set)?;
-    eprintln!(
-        "{name}: start | val l1 {:.4} coarse MAE {:.3} px, refined {:.3} px",
-        first.l1, first.coarse_px, first.refined_px
+    let dev = Device::Cpu;
+    let (g_vars, d_vars) = (VarMap::new(), VarMap::new());
+    let g = Refiner::new(
+        &opts.config,
+        VarBuilder::from_varmap(&g_vars, DType::F32, &dev),
+    )?;
+    let d = discriminator(
+        &opts.config,
+        VarBuilder::from_varmap(&d_vars, DType::F32, &dev),
+    )?;
+    let (opt_g, opt_d) = (
+        adam(&g_vars, opts.learning_rate)?,
+        adam(&d_vars, opts.learning_rate)?,
     );
-    let mut val = first;
-    let (start, mut last) = (Instant::now(), Instant::now());
-    let mut order: Vec<usize> = Vec::new();
-    while state.step < opts.steps && start.elapsed().as_secs_f64() < opts.minutes * 60.0 {
-        let (idx, flip) = super::next_batch(
-            &mut order,
-            train_set.len(),
-            opts.batch,
-            opts.seed,
-            state.step,
-        );
-        let (x, y, m) = train_set.batch(&idx, &flip)?;
-        let losses = train_step(&mut nets, opts, &x, &y, &m)?;
-        state.step += 1;
-        if state.step % opts.every == 0 || state.step == opts.steps {
-            state.seconds += last.elapsed().as_secs_f64();
-            last = Instant::now();
-            val = validate(&nets.g, val_set)?;
-            eprintln!(
-                "step {:>6}  l1 {:.4} adv {:.3} D {:.3} | val l1 {:.4} depth MAE coarse {:.3} px -> refined {:.3} px ({:.4} IOD)  {:.0} s",
-                state.step,
-                losses.l1,
-                losses.adv,
-                losses.disc,
-                val.l1,
-                val.coarse_px,
-                val.refined_px,
-                val.refined_iod,
-                state.seconds
-            );
-            let score = -f64::from(val.refined_px);
-            if state.best_val.is_none_or(|b| score > b) {
-                state.best_val = Some(score);
-            }
-            save(&state)?;
-        }
-    }
-    state.seconds += last.elapsed().as_secs_f64();
-    save(&state)?;
-    if let Some(dir) = opts.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    g_vars
-        .save(&opts.out)
-        .with_context(|| format!("{}: cannot write the weights", opts.out.display()))?;
-    eprintln!("wrote {} after {} steps", opts.out.display(), state.step);
-    if state.step % opts.every != 0 {
-        val = validate(&nets.g, val_set)?;
-    }
-    Ok(TrainReport {
-        state,
-        first,
-        last: val,
-    })
+    let mut trainer = RefinerTrainer {
+        nets: Nets {
+            g,
+            d,
+            g_vars,
+            d_vars,
+            opt_g,
+            opt_d,
+        },
+        opts,
+        train_set,
+        val_set,
+        order: Vec::new(),
+        first: None,
+    };
+    let loop_opts = LoopOptions {
+        checkpoint_dir: opts.checkpoint_dir.clone(),
+        name: opts.run_name(),
+        out: opts.out.clone(),
+        steps: opts.steps,
+        minutes: opts.minutes,
+        every: opts.every,
+        snapshots: None,
+    };
+    let state = run(&loop_opts, &mut trainer)?;
+    let last = validate(&trainer.nets.g, val_set)?;
+    let first = trainer.first.unwrap_or(last);
+    Ok(TrainReport { state, first, last })
 }
 
 #[cfg(test)]

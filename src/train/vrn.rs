@@ -3,17 +3,17 @@
 //! a fixed, unaugmented validation set, checkpointing (resumable) and stopping at a step count or
 //! a time budget, then writing the weights file the app loads.
 
-use super::checkpoint::{Checkpoint, TrainState};
+use super::adam::{Adam, AdamParams};
+use super::checkpoint::TrainState;
+use super::run::{LoopOptions, Part, Trainer, run};
 use super::vrn_data::{Augment, Encoded, VrnSample, load_dir, make_pair};
 use super::vrn_landmarks::load_or_build;
 use crate::nn::vrn::{Vrn, VrnConfig, loss};
 use crate::pipeline::detect::Detector;
-use anyhow::Context;
 use candle_core::{DType, Device, Tensor};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
+use candle_nn::{VarBuilder, VarMap};
 use rand::{Rng, SeedableRng};
 use std::path::PathBuf;
-use std::time::Instant;
 
 /// Options of a VRN training run.
 #[derive(Clone, Debug)]
@@ -139,75 +139,80 @@ pub fn train_on(
         opts.config
     );
     let dev = Device::Cpu;
-    let mut vars = VarMap::new();
+    let vars = VarMap::new();
     let net = Vrn::new(
         opts.config,
         VarBuilder::from_varmap(&vars, DType::F32, &dev),
     )?;
-    let ckpt = Checkpoint::new(&opts.checkpoint_dir, "vrn");
-    let mut state = match ckpt.resume(&mut vars)? {
-        Some(s) => {
-            eprintln!("resumed at step {} ({:.0} s trained)", s.step, s.seconds);
-            s
-        }
-        None => TrainState::default(),
-    };
-    let params = ParamsAdamW {
+    let params = AdamParams {
         lr: opts.learning_rate,
         weight_decay: 1e-4,
-        ..ParamsAdamW::default()
+        ..AdamParams::default()
     };
-    let mut opt = AdamW::new(vars.all_vars(), params)?;
-    if let Some(dir) = &opts.snapshots {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("{}: cannot create", dir.display()))?;
+    let opt = Adam::new(&vars, params)?;
+    let mut trainer = VrnTrainer {
+        net,
+        vars,
+        opt,
+        train_set,
+        val_set,
+        opts,
+        running: None,
+    };
+    let loop_opts = LoopOptions {
+        checkpoint_dir: opts.checkpoint_dir.clone(),
+        name: "vrn".to_owned(),
+        out: opts.out.clone(),
+        steps: opts.steps,
+        minutes: opts.minutes,
+        every: opts.every,
+        snapshots: opts.snapshots.clone(),
+    };
+    run(&loop_opts, &mut trainer)
+}
+
+/// VRN for [`run`].
+struct VrnTrainer<'a> {
+    net: Vrn,
+    vars: VarMap,
+    opt: Adam,
+    train_set: &'a [VrnSample],
+    val_set: &'a [VrnSample],
+    opts: &'a VrnTrainOptions,
+    /// Exponential running mean of the training loss.
+    running: Option<f64>,
+}
+
+impl Trainer for VrnTrainer<'_> {
+    fn parts(&mut self) -> Vec<Part<'_>> {
+        vec![Part {
+            suffix: "",
+            vars: &mut self.vars,
+            opt: &mut self.opt,
+        }]
     }
-    let start = Instant::now();
-    let mut last = Instant::now();
-    let mut running = None::<f64>;
-    while state.step < opts.steps && start.elapsed().as_secs_f64() < opts.minutes * 60.0 {
+
+    fn step(&mut self, step: usize) -> anyhow::Result<String> {
+        let o = self.opts;
         let mut rng = rand::rngs::StdRng::seed_from_u64(
-            opts.seed ^ (state.step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            o.seed ^ (step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
         );
-        let picks: Vec<&VrnSample> = (0..opts.batch)
-            .map(|_| &train_set[rng.random_range(0..train_set.len())])
+        let picks: Vec<&VrnSample> = (0..o.batch)
+            .map(|_| &self.train_set[rng.random_range(0..self.train_set.len())])
             .collect();
-        let (x, y) = batch(&picks, &opts.config, &opts.augment, &mut rng)?;
-        let l = loss(&net.forward_all(&x)?, &y)?;
-        opt.backward_step(&l)?;
+        let (x, y) = batch(&picks, &o.config, &o.augment, &mut rng)?;
+        let l = loss(&self.net.forward_all(&x)?, &y)?;
+        self.opt.backward_step(&l)?;
         let lv = f64::from(l.to_scalar::<f32>()?);
-        running = Some(running.map_or(lv, |r| 0.95 * r + 0.05 * lv));
-        state.step += 1;
-        if state.step % opts.every == 0 || state.step == opts.steps {
-            state.seconds += last.elapsed().as_secs_f64();
-            last = Instant::now();
-            let (vl, iou) = validate(&net, val_set)?;
-            eprintln!(
-                "step {:>6}  train loss {:.4}  val loss {vl:.4}  val IoU {iou:.4}  {:.0} s",
-                state.step,
-                running.unwrap_or(f64::NAN),
-                state.seconds
-            );
-            if state.best_val.is_none_or(|b| iou > b) {
-                state.best_val = Some(iou);
-            }
-            ckpt.save(&vars, &state)?;
-            if let Some(dir) = &opts.snapshots {
-                let path = dir.join(format!("vrn-{}.safetensors", state.step));
-                vars.save(&path)
-                    .with_context(|| format!("{}: cannot write", path.display()))?;
-            }
-        }
+        let r = self.running.map_or(lv, |r| 0.95 * r + 0.05 * lv);
+        self.running = Some(r);
+        Ok(format!("train loss {r:.4}"))
     }
-    state.seconds += last.elapsed().as_secs_f64();
-    ckpt.save(&vars, &state)?;
-    if let Some(dir) = opts.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+
+    fn validate(&mut self) -> anyhow::Result<(f64, String)> {
+        let (vl, iou) = validate(&self.net, self.val_set)?;
+        Ok((iou, format!("val loss {vl:.4}  val IoU {iou:.4}")))
     }
-    vars.save(&opts.out)
-        .with_context(|| format!("{}: cannot write the weights", opts.out.display()))?;
-    eprintln!("wrote {} after {} steps", opts.out.display(), state.step);
-    Ok(state)
 }
 
 #[cfg(test)]

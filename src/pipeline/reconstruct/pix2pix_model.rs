@@ -221,7 +221,7 @@ pub struct Pix2pixModel {
 }
 
 /// The committed generator, embedded so the app needs no files at run time.
-pub const WEIGHTS: &[u8] = include_bytes!("../../../weights/pix2pix.safetensors");
+pub const WEIGHTS: &[u8] = crate::weights::PIX2PIX;
 
 impl Pix2pixModel {
     /// The committed generator ([`WEIGHTS`]) on the CPU.

@@ -178,7 +178,7 @@ pub struct RefinerModel {
 
 /// The committed refiner ([`RefinerConfig::dce64`] with [`SHIPPED_RGB`]), embedded so the app
 /// needs no files at run time.
-pub const WEIGHTS: &[u8] = include_bytes!("../../../weights/refiner.safetensors");
+pub const WEIGHTS: &[u8] = crate::weights::REFINER;
 
 impl RefinerModel {
     /// The committed refiner ([`WEIGHTS`]) on the CPU.

@@ -25,7 +25,7 @@ use image::RgbImage;
 use std::path::Path;
 
 /// The trained weights (`visage train vrn`, see `weights/README.md`).
-pub const WEIGHTS: &[u8] = include_bytes!("../../../weights/vrn.safetensors");
+pub const WEIGHTS: &[u8] = crate::weights::VRN;
 
 /// Why the method failed.
 #[derive(Debug, thiserror::Error)]

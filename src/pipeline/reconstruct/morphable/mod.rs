@@ -45,7 +45,7 @@ pub use fit::{Fit, FitOptions};
 pub use topology::LANDMARKS;
 
 /// The committed model, embedded in the binary.
-pub const WEIGHTS: &[u8] = include_bytes!("../../../../weights/morphable.safetensors");
+pub const WEIGHTS: &[u8] = crate::weights::MORPHABLE;
 
 /// Errors of the morphable model and its fit.
 #[derive(Debug, thiserror::Error)]
