@@ -38,8 +38,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-/// A face width condition.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+/// A face width condition (serialised as `"full"` or `"32 px"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Width {
     /// The photo as it is.
     Full,
@@ -53,6 +53,12 @@ impl std::fmt::Display for Width {
             Self::Full => f.write_str("full"),
             Self::Px(w) => write!(f, "{w} px"),
         }
+    }
+}
+
+impl Serialize for Width {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
