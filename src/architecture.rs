@@ -32,6 +32,7 @@ pub const RULES: &[(&str, &[&str])] = &[
         ],
     ),
     ("worker", &["pipeline", "device", "figure", "timing"]),
+    ("batch", &["pipeline", "device", "timing"]),
     ("viewport", &["pipeline"]),
     (
         "app",

@@ -20,12 +20,14 @@
 //! - `train` and `eval` -> `dataset`, `synth`, `pipeline`, `nn`, `metrics`, `device`,
 //!   `timing`, `figure` (and `eval` -> `viewport` for its figures), never each other;
 //! - `worker` -> `pipeline`, `device`, `figure`, `timing`; `viewport` -> `pipeline`;
+//! - `batch` -> `pipeline`, `device`, `timing`;
 //! - `app` -> `worker`, `viewport`, `pipeline`, `device`, `figure`; `cli` -> everything.
 //!
 //! No two files import each other, directly or in a loop.
 
 pub mod app;
 pub mod architecture;
+pub mod batch;
 pub mod cli;
 pub mod dataset;
 pub mod device;

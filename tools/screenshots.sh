@@ -43,6 +43,10 @@ shot() {
 
 shot main --photo "$photo" --crop "$crop" "${source_args[@]}" --orbit 25,8
 shot compare --photo "$photo" --crop "$crop" --simulate 32 --compare
+if [ $# -lt 1 ]; then
+  # An experimental method (worse than `landmarks` on real photos) on a simulated 32 px face.
+  shot small-face-vrn --photo "$photo" --crop "$crop" --simulate 32 --method vrn --run --orbit 25,8
+fi
 for shading in lit color wire depth; do
   shot "shading-$shading" --photo "$photo" --crop "$crop" "${source_args[@]}" \
     --shading "$shading" --orbit 25,8

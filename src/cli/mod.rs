@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand, each with its clap `Args` and a `run` function.
 //! `visage` without a subcommand opens the desktop app.
 
+pub mod batch;
 pub mod bench;
 pub mod compare;
 pub mod degrade;
@@ -56,6 +57,9 @@ pub enum Command {
     Detect(detect::Args),
     /// Reconstruct a face mesh from a photo and write it (OBJ, PLY, STL, GLB).
     Reconstruct(reconstruct::Args),
+    /// Reconstruct every photo of a collection (files, folders, globs): a mesh per face, a
+    /// report, resumable, shardable over machines.
+    Batch(batch::Args),
     /// Render a mesh file to a PNG with the viewport's renderer (no window needed).
     Render(render::Args),
     /// Run every network on the CPU and on `--device`: output difference and timing ratio.
@@ -82,6 +86,7 @@ impl Command {
             Self::Synth(a) => synth::run(a),
             Self::Detect(a) => detect::run(a),
             Self::Reconstruct(a) => reconstruct::run(a),
+            Self::Batch(a) => batch::run_batch(a),
             Self::Render(a) => render::run(a),
             Self::Parity(a) => parity::run(a),
             Self::Bench(a) => bench::run(a),

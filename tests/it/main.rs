@@ -3,6 +3,7 @@
 //! on the real fixture portraits, exports, metrics, rendering and the evaluation.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod batch;
 mod cli;
 mod eval_report;
 mod export_roundtrip;

@@ -256,6 +256,39 @@ pub fn prepare_face<'a>(
     })
 }
 
+/// Every face of `photo` detected once, each prepared (landmarked and cropped) on its own, best
+/// first: a face whose landmarks or crop fail gives its error in its place.
+///
+/// # Errors
+/// Detection itself failed (e.g. no face at all).
+pub fn prepare_all<'a>(
+    detector: &Detector,
+    photo: &'a RgbImage,
+    upscaler: Upscaler,
+) -> Result<Vec<Result<Prepared<'a>, MethodError>>, MethodError> {
+    let faces = {
+        let _span = tracing::info_span!("detect").entered();
+        detector.faces(photo)?
+    };
+    Ok(faces
+        .iter()
+        .map(|face| {
+            let landmarks = {
+                let _span = tracing::info_span!("landmarks").entered();
+                detector.landmarks(photo, face)?
+            };
+            let _span = tracing::info_span!("crop").entered();
+            let prepared = FaceCrop::from_landmarks(photo, &landmarks, upscaler)?;
+            Ok(Prepared {
+                photo: Cow::Borrowed(photo),
+                face: prepared,
+                landmarks,
+                scale: 1.0,
+            })
+        })
+        .collect())
+}
+
 /// Detection, the pick, and FaceMesh.
 fn find(detector: &Detector, photo: &RgbImage, pick: FacePick) -> Result<Landmarks, MethodError> {
     let faces = {

@@ -31,7 +31,9 @@ pub mod refiner_model;
 pub mod vrn;
 pub mod vrn_input;
 
-pub use face::{CROP_SIDE, FaceCrop, FacePick, Prepared, Shrink, prepare, prepare_face};
+pub use face::{
+    CROP_SIDE, FaceCrop, FacePick, Prepared, Shrink, prepare, prepare_all, prepare_face,
+};
 
 use crate::pipeline::detect::{DetectError, Detector};
 use crate::pipeline::mesh::Mesh;
