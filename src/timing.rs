@@ -104,11 +104,11 @@ pub fn measure<T>(f: impl FnOnce() -> T) -> (T, Stages) {
     (value, layer.stages())
 }
 
-/// Installs the binary's subscriber: log events filtered by `RUST_LOG` (default: errors, and Visage's own warnings) to
+/// Installs the binary's subscriber: log events filtered by `RUST_LOG` (default: Visage's own warnings only) to
 /// stderr. Does nothing when one is already installed.
 pub fn init() {
     let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("error,visage=warn"));
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("visage=warn"));
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_filter(filter);

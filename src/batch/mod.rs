@@ -19,7 +19,9 @@ use crate::pipeline::detect::{DetectError, Detector};
 use crate::pipeline::export::{MeshFormat, save_as};
 use crate::pipeline::photo::Photo;
 use crate::pipeline::reconstruct::face::face_width;
-use crate::pipeline::reconstruct::{MeshFrame, Method, MethodError, Prepared, load, prepare_all};
+use crate::pipeline::reconstruct::{
+    MeshFrame, Method, MethodError, Prepared, load, prepare_all, reconstruct_prepared,
+};
 use crate::pipeline::upscale::Upscaler;
 use crate::timing::measure;
 use anyhow::Context;
@@ -179,7 +181,7 @@ fn write_face(
     let result = prepared.map_err(anyhow::Error::from).and_then(|p| {
         let width = face_width(&p.face.landmarks68);
         record.width_px = Some(width / p.face.crop.crop_from_photo.scale());
-        let r = method.reconstruct(&p.photo, &p.face)?;
+        let r = reconstruct_prepared(method, &p)?;
         let mesh = match options.frame {
             MeshFrame::Crop => r.mesh,
             MeshFrame::Photo => p.face.to_photo_frame(&r.mesh),

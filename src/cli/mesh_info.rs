@@ -38,5 +38,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             "none"
         }
     );
+    match &mesh.texture {
+        Some(t) if mesh.has_texture() => {
+            println!(
+                "texture:    {} x {} px, UVs per vertex",
+                t.width(),
+                t.height()
+            );
+        }
+        _ => println!("texture:    none"),
+    }
     Ok(())
 }

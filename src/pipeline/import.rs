@@ -1,6 +1,8 @@
 //! Reading mesh files back (OBJ, PLY, STL, GLB) for `visage mesh-info`, `visage render` and the
 //! viewer, through the well-kept parser crates `tobj`, `ply-rs-bw`, `stl_io` and `gltf`.
-//! Only triangle geometry, normals and vertex colours are read; textures are not.
+//! Read: triangle geometry, normals, vertex colours, and a texture with its UVs (OBJ: the first
+//! material's `map_Kd` image beside the file; GLB: the base-colour texture of the first
+//! material).
 
 use super::export::MeshFormat;
 use super::mesh::Mesh;
@@ -64,7 +66,7 @@ fn load_obj(path: &Path) -> Result<Mesh, String> {
         single_index: true,
         ..tobj::LoadOptions::default()
     };
-    let (models, _) = tobj::load_obj(path, &options).map_err(|e| e.to_string())?;
+    let (models, materials) = tobj::load_obj(path, &options).map_err(|e| e.to_string())?;
     let mut mesh = Mesh::default();
     for model in models {
         let m = model.mesh;
@@ -72,8 +74,23 @@ fn load_obj(path: &Path) -> Result<Mesh, String> {
         mesh.positions.extend(triples(&m.positions));
         mesh.normals.extend(triples(&m.normals));
         mesh.colors.extend(triples(&m.vertex_color));
+        // OBJ's v points up; the mesh's UVs run down the image.
+        mesh.uvs
+            .extend(m.texcoords.chunks_exact(2).map(|c| [c[0], 1.0 - c[1]]));
         mesh.triangles
             .extend(triples(&m.indices).into_iter().map(|t| t.map(|i| i + base)));
+    }
+    let texture = materials
+        .ok()
+        .and_then(|ms| ms.into_iter().find_map(|m| m.diffuse_texture));
+    match texture {
+        Some(name) if mesh.uvs.len() == mesh.positions.len() => {
+            let file = path.parent().unwrap_or(Path::new("")).join(name.trim());
+            let image =
+                image::open(&file).map_err(|e| format!("texture {}: {e}", file.display()))?;
+            mesh.texture = Some(image.to_rgb8());
+        }
+        _ => mesh.uvs.clear(),
     }
     Ok(mesh)
 }
@@ -133,7 +150,7 @@ fn load_stl(path: &Path) -> Result<Mesh, String> {
 }
 
 fn load_glb(path: &Path) -> Result<Mesh, String> {
-    let (doc, buffers, _) = gltf::import(path).map_err(|e| e.to_string())?;
+    let (doc, buffers, images) = gltf::import(path).map_err(|e| e.to_string())?;
     let mut mesh = Mesh::default();
     for primitive in doc
         .meshes()
@@ -153,6 +170,9 @@ fn load_glb(path: &Path) -> Result<Mesh, String> {
         if let Some(colors) = reader.read_colors(0) {
             mesh.colors.extend(colors.into_rgb_f32());
         }
+        if let Some(uvs) = reader.read_tex_coords(0) {
+            mesh.uvs.extend(uvs.into_f32());
+        }
         let indices: Vec<u32> = match reader.read_indices() {
             Some(i) => i.into_u32().collect(),
             None => (0..u32::try_from(n).map_err(|e| e.to_string())?).collect(),
@@ -160,5 +180,26 @@ fn load_glb(path: &Path) -> Result<Mesh, String> {
         mesh.triangles
             .extend(triples(&indices).into_iter().map(|t| t.map(|i| i + base)));
     }
+    let texture = doc
+        .materials()
+        .find_map(|m| m.pbr_metallic_roughness().base_color_texture())
+        .and_then(|info| images.get(info.texture().source().index()))
+        .and_then(gltf_rgb);
+    match texture {
+        Some(t) if mesh.uvs.len() == mesh.positions.len() => mesh.texture = Some(t),
+        _ => mesh.uvs.clear(),
+    }
     Ok(mesh)
+}
+
+/// A decoded glTF image as RGB8 (8-bit RGB or RGBA; others are skipped).
+fn gltf_rgb(data: &gltf::image::Data) -> Option<image::RgbImage> {
+    use gltf::image::Format;
+    let (w, h) = (data.width, data.height);
+    match data.format {
+        Format::R8G8B8 => image::RgbImage::from_raw(w, h, data.pixels.clone()),
+        Format::R8G8B8A8 => image::RgbaImage::from_raw(w, h, data.pixels.clone())
+            .map(|i| image::DynamicImage::ImageRgba8(i).to_rgb8()),
+        _ => None,
+    }
 }

@@ -17,4 +17,5 @@ mod real_eval;
 mod refiner;
 mod render;
 mod synth_cli;
+mod texture;
 mod vrn;

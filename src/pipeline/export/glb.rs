@@ -67,7 +67,13 @@ pub(super) fn write(mesh: &Mesh, png: Option<&[u8]>, w: &mut dyn Write) -> std::
         attributes["NORMAL"] = json!(b.floats(&mesh.normals, "VEC3", false));
     }
     if !mesh.colors.is_empty() {
-        attributes["COLOR_0"] = json!(b.floats(&mesh.colors, "VEC3", false));
+        // glTF requires colours in [0, 1]; sampling can land a rounding error above 1.
+        let colors: Vec<[f32; 3]> = mesh
+            .colors
+            .iter()
+            .map(|c| c.map(|v| v.clamp(0.0, 1.0)))
+            .collect();
+        attributes["COLOR_0"] = json!(b.floats(&colors, "VEC3", false));
     }
     let mut material = json!({"pbrMetallicRoughness": {"baseColorFactor": [1, 1, 1, 1], "metallicFactor": 0.0, "roughnessFactor": 0.9}});
     let mut root = json!({"asset": {"version": "2.0", "generator": "Visage"}});

@@ -28,6 +28,7 @@ pub mod morphable;
 pub mod pix2pix;
 pub mod pix2pix_model;
 pub mod refiner_model;
+pub mod texture;
 pub mod vrn;
 pub mod vrn_input;
 
@@ -153,8 +154,9 @@ pub enum MeshFrame {
     Photo,
 }
 
-/// The one photo-to-mesh path: [`prepare_face`] then `method`. Returns the prepared face (with
-/// the photo it was cut from) and the reconstruction (crop frame).
+/// The one photo-to-mesh path: [`prepare_face`], then `method`, then the photo as the mesh's UV
+/// texture ([`texture::apply`]). Returns the prepared face (with the photo it was cut from) and
+/// the reconstruction (crop frame).
 ///
 /// # Errors
 /// No face, no such face, a failed crop or a failed method.
@@ -167,8 +169,23 @@ pub fn photo_to_mesh<'a>(
     shrink: Option<Shrink>,
 ) -> Result<(Prepared<'a>, Reconstruction), MethodError> {
     let prepared = prepare_face(detector, photo, pick, upscaler, shrink)?;
-    let result = method.reconstruct(&prepared.photo, &prepared.face)?;
+    let result = reconstruct_prepared(method, &prepared)?;
     Ok((prepared, result))
+}
+
+/// `method` on a prepared face, the photo then laid on the mesh as its UV texture
+/// ([`texture::apply`]): the second half of [`photo_to_mesh`], for callers that prepared the
+/// faces themselves (every face of a photo, say).
+///
+/// # Errors
+/// The method's failure.
+pub fn reconstruct_prepared(
+    method: &dyn Reconstructor,
+    prepared: &Prepared,
+) -> Result<Reconstruction, MethodError> {
+    let mut result = method.reconstruct(&prepared.photo, &prepared.face)?;
+    texture::apply(&mut result.mesh, &prepared.photo, &prepared.face);
+    Ok(result)
 }
 
 /// A reconstruction method, ready to run.
