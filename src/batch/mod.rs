@@ -113,7 +113,12 @@ fn process(
             record.status = Status::Ok;
             record.faces = faces;
             if record.faces.iter().all(|f| f.error.is_some()) {
-                record.status = Status::Error;
+                // A detection FaceMesh then rejects (a face-like pattern) is no face.
+                record.status = if record.faces.iter().all(|f| f.no_face) {
+                    Status::NoFace
+                } else {
+                    Status::Error
+                };
                 record.message = record.faces.first().and_then(|f| f.error.clone());
             }
         }
@@ -177,6 +182,10 @@ fn write_face(
         width_px: None,
         files: Vec::new(),
         error: None,
+        no_face: matches!(
+            prepared,
+            Err(MethodError::Detect(DetectError::NoLandmarks { .. }))
+        ),
     };
     let result = prepared.map_err(anyhow::Error::from).and_then(|p| {
         let width = face_width(&p.face.landmarks68);

@@ -46,6 +46,9 @@ pub struct FaceRecord {
     pub files: Vec<String>,
     /// Why this face gave no mesh.
     pub error: Option<String>,
+    /// True when the landmark model saw no face where the detector found one.
+    #[serde(default)]
+    pub no_face: bool,
 }
 
 /// One photo of the batch.
@@ -170,7 +173,7 @@ pub fn write_reports(dir: &Path, records: &BTreeMap<PathBuf, PhotoRecord>) -> an
         let network = ["network", "fit", "refine"]
             .iter()
             .filter_map(|n| r.ms.get(*n))
-            .sum::<f64>();
+            .fold(0.0, |a, b| a + b);
         let files: Vec<&str> = r
             .faces
             .iter()
@@ -247,6 +250,7 @@ mod tests {
             width_px: None,
             files: vec![dir.path().join("gone.obj").display().to_string()],
             error: None,
+            no_face: false,
         });
         assert!(!r.complete());
     }
