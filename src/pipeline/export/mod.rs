@@ -114,12 +114,6 @@ pub fn save(mesh: &Mesh, path: &Path) -> Result<Vec<PathBuf>, ExportError> {
 /// As [`save`].
 pub fn save_as(mesh: &Mesh, path: &Path, format: MeshFormat) -> Result<Vec<PathBuf>, ExportError> {
     mesh.sanity_check()?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| ExportError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-    }
     match format {
         MeshFormat::Obj => obj::write(mesh, path),
         MeshFormat::Ply => {
