@@ -96,15 +96,53 @@ pub struct TrainReport {
     pub last: Validation,
 }
 
-/// The two networks, their variables and optimisers.
-struct Nets {
-    g: UNet,
-    d: PatchGan,
-    g_vars: VarMap,
-    d_vars: VarMap,
-    opt_g: Adam,
-    opt_d: Adam,
+/// A conditional GAN's generator `G` and PatchGAN discriminator, with their variables and
+/// optimisers (pix2pix and the CGAN refiner).
+pub(crate) struct Gan<G> {
+    pub g: G,
+    pub d: PatchGan,
+    pub g_vars: VarMap,
+    pub d_vars: VarMap,
+    pub opt_g: Adam,
+    pub opt_d: Adam,
 }
+
+impl<G> Gan<G> {
+    /// The networks built on `g_vars` and `d_vars`, each with its own Adam at `lr`.
+    ///
+    /// # Errors
+    /// A poisoned variable map or candle errors.
+    pub fn new(g: G, d: PatchGan, g_vars: VarMap, d_vars: VarMap, lr: f64) -> anyhow::Result<Self> {
+        let (opt_g, opt_d) = (adam(&g_vars, lr)?, adam(&d_vars, lr)?);
+        Ok(Self {
+            g,
+            d,
+            g_vars,
+            d_vars,
+            opt_g,
+            opt_d,
+        })
+    }
+
+    /// The parts for [`run`]: the generator, and the discriminator unless L1 only.
+    pub fn parts(&mut self, l1_only: bool) -> Vec<Part<'_>> {
+        let mut parts = vec![Part {
+            suffix: "_g",
+            vars: &mut self.g_vars,
+            opt: &mut self.opt_g,
+        }];
+        if !l1_only {
+            parts.push(Part {
+                suffix: "_d",
+                vars: &mut self.d_vars,
+                opt: &mut self.opt_d,
+            });
+        }
+        parts
+    }
+}
+
+type Nets = Gan<UNet>;
 
 /// One optimisation step on a batch (`x` [B,3,S,S], `y` depth and `m` mask [B,1,S,S]).
 fn train_step(
@@ -193,27 +231,6 @@ pub(crate) fn adam(vars: &VarMap, lr: f64) -> anyhow::Result<Adam> {
     )
 }
 
-/// The GAN's parts for [`run`]: the generator, and the discriminator unless L1 only.
-pub(crate) fn gan_parts<'a>(
-    g: (&'a mut VarMap, &'a mut Adam),
-    d: (&'a mut VarMap, &'a mut Adam),
-    l1_only: bool,
-) -> Vec<Part<'a>> {
-    let mut parts = vec![Part {
-        suffix: "_g",
-        vars: g.0,
-        opt: g.1,
-    }];
-    if !l1_only {
-        parts.push(Part {
-            suffix: "_d",
-            vars: d.0,
-            opt: d.1,
-        });
-    }
-    parts
-}
-
 /// pix2pix for [`run`].
 struct Pix2pixTrainer<'a> {
     nets: Nets,
@@ -227,12 +244,7 @@ struct Pix2pixTrainer<'a> {
 
 impl Trainer for Pix2pixTrainer<'_> {
     fn parts(&mut self) -> Vec<Part<'_>> {
-        let n = &mut self.nets;
-        gan_parts(
-            (&mut n.g_vars, &mut n.opt_g),
-            (&mut n.d_vars, &mut n.opt_d),
-            self.opts.l1_only,
-        )
+        self.nets.parts(self.opts.l1_only)
     }
 
     fn started(&mut self) -> anyhow::Result<()> {
@@ -284,19 +296,8 @@ pub fn train(
         &opts.discriminator,
         VarBuilder::from_varmap(&d_vars, DType::F32, &dev),
     )?;
-    let (opt_g, opt_d) = (
-        adam(&g_vars, opts.learning_rate)?,
-        adam(&d_vars, opts.learning_rate)?,
-    );
     let mut trainer = Pix2pixTrainer {
-        nets: Nets {
-            g,
-            d,
-            g_vars,
-            d_vars,
-            opt_g,
-            opt_d,
-        },
+        nets: Gan::new(g, d, g_vars, d_vars, opts.learning_rate)?,
         opts,
         train_set,
         val_set,

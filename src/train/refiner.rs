@@ -6,13 +6,12 @@
 //! input and of the refined output, at the network side), resumable checkpoints of both
 //! networks, a time budget; writes the generator's weights at the end.
 
-use super::adam::Adam;
 use super::checkpoint::TrainState;
-use super::pix2pix::{adam, gan_parts};
+use super::pix2pix::Gan;
 use super::refiner_data::RefinerSet;
 use super::run::{LoopOptions, Part, Trainer, run};
 use crate::metrics::depth::centred_mae;
-use crate::nn::patch_gan::{PatchGan, bce_with_logits_const};
+use crate::nn::patch_gan::bce_with_logits_const;
 use crate::nn::refiner::{Refiner, RefinerConfig, discriminator};
 use crate::pipeline::dce::DEPTH_SCALE;
 use crate::pipeline::reconstruct::refiner_model::NET_SIDE;
@@ -94,15 +93,8 @@ pub struct TrainReport {
     pub last: Validation,
 }
 
-/// The two networks, their variables and optimisers.
-struct Nets {
-    g: Refiner,
-    d: PatchGan,
-    g_vars: VarMap,
-    d_vars: VarMap,
-    opt_g: Adam,
-    opt_d: Adam,
-}
+/// The refiner and its discriminator.
+type Nets = Gan<Refiner>;
 
 /// Mean of `|a - b|` over the region `m` `[B, 1, S, S]` and every channel.
 fn masked_l1(a: &Tensor, b: &Tensor, m: &Tensor) -> candle_core::Result<Tensor> {
@@ -194,12 +186,7 @@ struct RefinerTrainer<'a> {
 
 impl Trainer for RefinerTrainer<'_> {
     fn parts(&mut self) -> Vec<Part<'_>> {
-        let n = &mut self.nets;
-        gan_parts(
-            (&mut n.g_vars, &mut n.opt_g),
-            (&mut n.d_vars, &mut n.opt_d),
-            self.opts.l1_only,
-        )
+        self.nets.parts(self.opts.l1_only)
     }
 
     fn fresh(&mut self) -> anyhow::Result<()> {
@@ -261,19 +248,8 @@ pub fn train(
         &opts.config,
         VarBuilder::from_varmap(&d_vars, DType::F32, &dev),
     )?;
-    let (opt_g, opt_d) = (
-        adam(&g_vars, opts.learning_rate)?,
-        adam(&d_vars, opts.learning_rate)?,
-    );
     let mut trainer = RefinerTrainer {
-        nets: Nets {
-            g,
-            d,
-            g_vars,
-            d_vars,
-            opt_g,
-            opt_d,
-        },
+        nets: Gan::new(g, d, g_vars, d_vars, opts.learning_rate)?,
         opts,
         train_set,
         val_set,

@@ -24,6 +24,7 @@ use crate::pipeline::detect::warp::sample_bilinear;
 use crate::pipeline::mesh::Mesh;
 use crate::pipeline::mesh::raster::{Cull, DepthTest, Projection, ScreenVertex, VisBuffer};
 use crate::pipeline::reconstruct::{Prepared, Reconstruction};
+use crate::synth::math::{cross, dot, sub};
 use anyhow::Context;
 use image::{Rgb, RgbImage};
 use std::path::Path;
@@ -126,22 +127,6 @@ fn mat_mul(a: &[[f32; 3]; 3], b: &[[f32; 3]; 3]) -> [[f32; 3]; 3] {
 
 fn rotate(r: &[[f32; 3]; 3], p: [f32; 3]) -> [f32; 3] {
     [0, 1, 2].map(|i| r[i][0] * p[0] + r[i][1] * p[1] + r[i][2] * p[2])
-}
-
-fn sub(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
-    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
-}
-
-fn dot(a: [f32; 3], b: [f32; 3]) -> f32 {
-    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-}
-
-fn cross(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
-    [
-        a[1] * b[2] - a[2] * b[1],
-        a[2] * b[0] - a[0] * b[2],
-        a[0] * b[1] - a[1] * b[0],
-    ]
 }
 
 fn unit(a: [f32; 3]) -> [f32; 3] {
