@@ -31,7 +31,10 @@ pub const RULES: &[(&str, &[&str])] = &[
             "figure", "viewport",
         ],
     ),
-    ("worker", &["pipeline", "device", "figure", "timing"]),
+    (
+        "worker",
+        &["pipeline", "metrics", "device", "figure", "timing"],
+    ),
     ("batch", &["pipeline", "device", "timing"]),
     ("viewport", &["pipeline"]),
     (

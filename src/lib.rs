@@ -19,7 +19,7 @@
 //! - `synth` -> `pipeline`, `nn`, `metrics`; `dataset` -> `synth`, `pipeline`, `metrics`;
 //! - `train` and `eval` -> `dataset`, `synth`, `pipeline`, `nn`, `metrics`, `device`,
 //!   `timing`, `figure` (and `eval` -> `viewport` for its figures), never each other;
-//! - `worker` -> `pipeline`, `device`, `figure`, `timing`; `viewport` -> `pipeline`;
+//! - `worker` -> `pipeline`, `metrics`, `device`, `figure`, `timing`; `viewport` -> `pipeline`;
 //! - `batch` -> `pipeline`, `device`, `timing`;
 //! - `app` -> `worker`, `viewport`, `pipeline`, `device`, `figure`; `cli` -> everything.
 //!

@@ -18,6 +18,8 @@ pub enum Dialog {
     SaveComparison,
     /// Choose where to save the depth map.
     SaveDepth,
+    /// Choose the folder for the 3D comparison (grid PNG and meshes).
+    SaveComparison3d,
 }
 
 /// A request from a panel.
@@ -36,12 +38,16 @@ pub enum Command {
     Cancel,
     /// Compare the upscalers on the current crop.
     Compare,
+    /// Reconstruct the current face once per upscaler (or per method) side by side in 3D.
+    Compare3d,
     /// Save the current mesh here.
     SaveMesh(PathBuf),
     /// Save the comparison figure here.
     SaveComparison(PathBuf),
     /// Save the depth map here.
     SaveDepth(PathBuf),
+    /// Save the 3D comparison (grid PNG and every panel's mesh) into this folder.
+    SaveComparison3d(PathBuf),
     /// Use this face rectangle (`None`: the whole photo).
     SetCrop(Option<CropRect>),
     /// Put the camera back in front of the mesh.

@@ -29,6 +29,15 @@ pub struct Startup {
     /// Compare the upscalers once the photo is open.
     #[arg(long)]
     pub compare: bool,
+    /// Compare in 3D once the photo is open: one panel per upscaler or per method.
+    #[arg(long, value_parser = ["upscalers", "methods"])]
+    pub compare_3d: Option<String>,
+    /// Upscaler to select (instead of the one saved from the last session).
+    #[arg(long, value_enum)]
+    pub upscaler: Option<crate::pipeline::upscale::Upscaler>,
+    /// Window size in points, "width,height" (default 1280,800).
+    #[arg(long, value_parser = parse_size)]
+    pub window: Option<[f32; 2]>,
     /// Reconstruct once the photo is open.
     #[arg(long)]
     pub run: bool,
@@ -58,6 +67,12 @@ pub struct Startup {
     pub frame_stats: bool,
 }
 
+fn parse_size(s: &str) -> Result<[f32; 2], String> {
+    let (w, h) = s.split_once(',').ok_or("expected width,height")?;
+    let p = |v: &str| v.trim().parse::<f32>().map_err(|e| format!("{v}: {e}"));
+    Ok([p(w)?, p(h)?])
+}
+
 fn parse_crop(s: &str) -> Result<crate::worker::CropRect, String> {
     let v: Vec<u32> = s
         .split(',')
@@ -79,6 +94,14 @@ impl Startup {
     pub fn apply(&self, settings: &mut Settings) {
         if let Some(m) = self.method {
             settings.method = m;
+        }
+        if let Some(u) = self.upscaler {
+            settings.upscaler = u;
+        }
+        match self.compare_3d.as_deref() {
+            Some("methods") => settings.compare_axis = crate::worker::CompareAxis::Methods,
+            Some(_) => settings.compare_axis = crate::worker::CompareAxis::Upscalers,
+            None => {}
         }
         if let Some(s) = self.shading {
             settings.shading = s;
@@ -121,6 +144,7 @@ impl Demo {
         steps.extend(startup.crop.map(|c| Command::SetCrop(Some(c))));
         steps.extend(startup.mesh.map(Command::OpenMesh));
         steps.extend(startup.compare.then_some(Command::Compare));
+        steps.extend(startup.compare_3d.is_some().then_some(Command::Compare3d));
         steps.extend(startup.run.then_some(Command::Run));
         steps.reverse();
         let orbit = startup.orbit.as_deref().and_then(|s| {

@@ -97,6 +97,10 @@ fn run(picker: rfd::FileDialog, dialog: Dialog, format: MeshFormat) -> Option<Co
             png(picker, "Save the comparison", "comparison.png").map(Command::SaveComparison)
         }
         Dialog::SaveDepth => png(picker, "Save the depth map", "depth.png").map(Command::SaveDepth),
+        Dialog::SaveComparison3d => picker
+            .set_title("Folder for the 3D comparison (grid image and meshes)")
+            .pick_folder()
+            .map(Command::SaveComparison3d),
     }
 }
 

@@ -3,6 +3,7 @@
 //! [`Event`]s are drained once per frame and drawn. See `docs/gui.md` for the controls.
 
 pub mod command;
+pub mod compare3d;
 pub mod compare_view;
 pub mod demo;
 pub mod dialogs;
@@ -19,7 +20,7 @@ pub use settings::{Settings, Tab};
 
 use crate::pipeline::mesh::Mesh;
 use crate::viewport::Shading;
-use crate::worker::{Event, Job, ReconstructJob, Worker};
+use crate::worker::{CompareAxis, Event, Job, ReconstructJob, Worker};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -31,6 +32,9 @@ pub struct VisageApp {
     pub session: Session,
     /// The 3D viewport (absent without a wgpu renderer).
     pub view: Option<view3d::View3d>,
+    /// The 3D comparison (its panels have viewports of their own).
+    pub compare3d: Option<compare3d::Compare3d>,
+    gpu: Option<eframe::egui_wgpu::RenderState>,
     worker: Worker,
     dialogs: dialogs::Dialogs,
     demo: demo::Demo,
@@ -60,6 +64,8 @@ impl VisageApp {
             settings,
             session,
             view,
+            compare3d: None,
+            gpu: cc.wgpu_render_state.clone(),
             worker,
             dialogs: dialogs::Dialogs::default(),
             demo: demo::Demo::new(startup),
@@ -94,6 +100,8 @@ impl VisageApp {
             }
             Command::Run => self.run_job(false),
             Command::Compare => self.run_job(true),
+            Command::Compare3d => self.run_compare3d(),
+            Command::SaveComparison3d(dir) => self.save_comparison3d(dir),
             Command::Cancel => {
                 self.worker.cancel();
                 Ok(())
@@ -164,6 +172,48 @@ impl VisageApp {
         })
     }
 
+    fn reconstruct_job(&self) -> anyhow::Result<ReconstructJob> {
+        let photo = self
+            .session
+            .photo
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("open a photo first"))?;
+        Ok(ReconstructJob {
+            photo,
+            crop: self.session.crop,
+            simulation: self.settings.simulation(),
+            upscaler: self.settings.upscaler,
+            method: self.settings.method,
+        })
+    }
+
+    fn run_compare3d(&mut self) -> anyhow::Result<()> {
+        let job = self.reconstruct_job()?;
+        let axis = self.settings.compare_axis;
+        let count = match axis {
+            CompareAxis::Upscalers => crate::pipeline::upscale::Upscaler::ALL.len(),
+            CompareAxis::Methods => crate::worker::Method::ALL.len(),
+        };
+        let simulated = job.simulation.map(|s| s.face_width);
+        self.compare3d = Some(compare3d::Compare3d::new(axis, simulated, count));
+        self.settings.tab = Tab::Compare3d;
+        self.send(Job::Compare3d { job, axis })
+    }
+
+    fn save_comparison3d(&mut self, dir: std::path::PathBuf) -> anyhow::Result<()> {
+        let c = self
+            .compare3d
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("no 3D comparison to save yet"))?;
+        let image = Arc::new(c.image()?);
+        let meshes = c
+            .done()
+            .map(|p| (p.info.label.clone(), Arc::clone(&p.info.mesh)))
+            .collect();
+        self.remember_dir(&dir.join("x"));
+        self.send(Job::SaveComparison3d { image, meshes, dir })
+    }
+
     fn save_mesh(&mut self, path: std::path::PathBuf) -> anyhow::Result<()> {
         let mesh = self
             .session
@@ -196,7 +246,12 @@ impl VisageApp {
         match event {
             Event::Started(name) => (s.busy, s.progress) = (Some(name), None),
             Event::Progress { stage, fraction } => s.progress = Some((stage, fraction)),
-            Event::PhotoLoaded { photo, faces } => {
+            Event::PhotoLoaded {
+                photo,
+                faces,
+                sizes,
+            } => {
+                s.face_sizes = sizes;
                 let size = [photo.width() as usize, photo.height() as usize];
                 let image = egui::ColorImage::from_rgb(size, photo.rgb.as_raw());
                 s.photo_texture =
@@ -205,7 +260,22 @@ impl VisageApp {
                 (s.photo, s.faces, s.comparison) = (Some(photo), faces, None);
                 s.status = "Photo opened".into();
             }
-            Event::Mesh { mesh, source } => self.show_mesh(mesh, source),
+            Event::Mesh {
+                mesh,
+                source,
+                stages,
+            } => {
+                s.stages = stages;
+                self.show_mesh(mesh, source);
+            }
+            Event::Panel(panel) => {
+                let (Some(c), Some(gpu)) = (&mut self.compare3d, &self.gpu) else {
+                    return;
+                };
+                if let Err(e) = c.add(gpu, panel) {
+                    s.errors.push(format!("3D comparison: {e}"));
+                }
+            }
             Event::Comparison(c) => {
                 s.comparison = Some(compare_view::textures(ctx, c));
                 self.settings.tab = Tab::Compare;
@@ -279,6 +349,7 @@ impl VisageApp {
         ui.horizontal(|ui| {
             ui.selectable_value(&mut self.settings.tab, Tab::Viewport, "3D view");
             ui.selectable_value(&mut self.settings.tab, Tab::Compare, "Upscalers");
+            ui.selectable_value(&mut self.settings.tab, Tab::Compare3d, "3D comparison");
             if self.settings.tab == Tab::Viewport {
                 ui.separator();
                 egui::ComboBox::from_label("Shading")
@@ -302,6 +373,15 @@ impl VisageApp {
                     ui.label("No 3D view: the app runs without its wgpu renderer.");
                 }
             },
+            Tab::Compare3d => {
+                let can = self.session.photo.is_some() && self.is_idle();
+                commands.extend(compare3d::compare3d_view(
+                    ui,
+                    &mut self.settings,
+                    self.compare3d.as_mut(),
+                    can,
+                ));
+            }
             Tab::Compare => {
                 let can = self.session.photo.is_some() && self.is_idle();
                 commands.extend(compare_view::compare_view(
@@ -371,10 +451,11 @@ impl eframe::App for VisageApp {
 /// # Errors
 /// When no window or GPU can be created.
 pub fn run(startup: Startup) -> anyhow::Result<()> {
+    let size = startup.window.unwrap_or([1280.0, 800.0]);
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Visage")
-            .with_inner_size([1280.0, 800.0])
+            .with_inner_size(size)
             .with_drag_and_drop(true),
         renderer: eframe::Renderer::Wgpu,
         ..eframe::NativeOptions::default()

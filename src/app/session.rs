@@ -39,6 +39,10 @@ pub struct Session {
     pub errors: Vec<String>,
     /// The device asked for (`--device` at start, then the side panel's choice).
     pub device: DeviceChoice,
+    /// The size of each detected face (landmark width, eye distance).
+    pub face_sizes: Vec<Option<crate::worker::FaceSize>>,
+    /// Milliseconds per stage of the last reconstruction.
+    pub stages: Vec<(&'static str, f64)>,
     /// The device the networks run on, as the worker reported it ("CUDA device 0",
     /// "CPU (this build has no CUDA support)"); empty until it reports.
     pub device_label: String,

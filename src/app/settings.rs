@@ -5,7 +5,7 @@ use crate::pipeline::degrade::DegradeMethod;
 use crate::pipeline::export::MeshFormat;
 use crate::pipeline::upscale::Upscaler;
 use crate::viewport::Shading;
-use crate::worker::{Method, Simulation};
+use crate::worker::{CompareAxis, Method, Simulation};
 use std::path::PathBuf;
 
 /// Face widths offered by "simulate low resolution", pixels.
@@ -19,6 +19,8 @@ pub enum Tab {
     Viewport,
     /// The upscaler comparison.
     Compare,
+    /// Reconstructions side by side in 3D.
+    Compare3d,
 }
 
 /// Persisted settings.
@@ -47,6 +49,8 @@ pub struct Settings {
     pub mesh_format: MeshFormat,
     /// Folder of the last file dialog.
     pub last_dir: Option<PathBuf>,
+    /// What the 3D comparison varies.
+    pub compare_axis: CompareAxis,
 }
 
 impl Default for Settings {
@@ -63,6 +67,7 @@ impl Default for Settings {
             method: Method::Landmarks,
             mesh_format: MeshFormat::Obj,
             last_dir: None,
+            compare_axis: CompareAxis::Upscalers,
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::viewport::{
 };
 use eframe::egui_wgpu::RenderState;
 use eframe::wgpu;
-use egui::{Color32, Pos2, Rect, Sense, TextureId, Ui, Vec2};
+use egui::{Color32, Pos2, Rect, Sense, TextureId, Ui};
 
 /// Degrees of orbit per point dragged.
 const ORBIT_PER_POINT: f32 = 0.4;
@@ -106,9 +106,31 @@ impl View3d {
         Ok(image::DynamicImage::ImageRgba8(rgba).into_rgb8())
     }
 
+    /// The camera.
+    #[must_use]
+    pub fn camera(&self) -> OrbitCamera {
+        self.camera
+    }
+
+    /// Puts the camera here (views whose cameras are linked).
+    pub fn set_camera(&mut self, camera: OrbitCamera) {
+        self.camera = camera;
+    }
+
+    /// The camera that frames the mesh (where [`View3d::reset_camera`] goes).
+    #[must_use]
+    pub fn home(&self) -> OrbitCamera {
+        self.home
+    }
+
     /// Draws the viewport filling `ui`, handling its input.
     pub fn ui(&mut self, ui: &mut Ui, settings: &Settings) -> Option<Command> {
         let rect = ui.available_rect_before_wrap();
+        self.ui_in(ui, rect, settings)
+    }
+
+    /// Draws the viewport in `rect` of `ui`, handling its input.
+    pub fn ui_in(&mut self, ui: &mut Ui, rect: Rect, settings: &Settings) -> Option<Command> {
         let response = ui.allocate_rect(rect, Sense::click_and_drag());
         let command = self.handle_input(ui, &response);
         if settings.turntable && self.mesh.is_some() {
@@ -201,13 +223,6 @@ impl View3d {
             self.renders += 1;
         }
         self.texture.map(|(id, _)| id)
-    }
-
-    /// Size of the last rendered image, pixels.
-    #[must_use]
-    pub fn last_size(&self) -> Option<Vec2> {
-        self.last
-            .map(|(_, _, s)| Vec2::new(s[0] as f32, s[1] as f32))
     }
 
     /// Reads the last rendered colour image back (for tests).

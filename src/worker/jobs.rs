@@ -1,17 +1,20 @@
 //! The worker loop and the body of each job. Every job reports progress per stage, checks the
 //! cancel flag between stages and ends with exactly one result, error or cancellation event.
 
-use super::reconstruct::{Models, Request, detect_faces, reconstruct};
+use super::reconstruct::{Models, Request, detect_faces, face_sizes, reconstruct_timed};
 use super::{
-    ComparedUpscaler, CropRect, Event, Job, ReconstructJob, Simulation, UpscalerComparison,
+    CompareAxis, ComparedUpscaler, CropRect, Event, Job, Method, Panel3d, ReconstructJob,
+    Simulation, UpscalerComparison,
 };
 use crate::figure::{Panel, side_by_side};
+use crate::metrics::face3d::depth51;
 use crate::pipeline::compare::compare_upscalers;
 use crate::pipeline::degrade::factor_for_face_width;
 use crate::pipeline::detect::landmarks68::to_68;
 use crate::pipeline::export::{self, MeshFormat};
 use crate::pipeline::import;
 use crate::pipeline::mesh::Mesh;
+use crate::pipeline::mesh::probe::DepthProbe;
 use crate::pipeline::photo::Photo;
 use crate::pipeline::reconstruct::face::face_width;
 use crate::pipeline::reconstruct::{Shrink, prepare_face};
@@ -19,10 +22,11 @@ use crate::pipeline::upscale::{Upscaler, upscale};
 use anyhow::{Context, bail};
 use image::RgbImage;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
+use std::time::Instant;
 
 /// Upscaling factor of a comparison without a simulated capture.
 const PLAIN_FACTOR: u32 = 4;
@@ -116,7 +120,13 @@ fn run(job: Job, models: &mut Models, r: &Reporter) -> anyhow::Result<()> {
             let photo = Arc::new(Photo::load(&path)?);
             r.stage("detect faces", 0.5)?;
             let faces = detect_faces(models, &photo)?;
-            r.send(Event::PhotoLoaded { photo, faces });
+            r.stage("measure faces", 0.8)?;
+            let sizes = face_sizes(models, &photo)?;
+            r.send(Event::PhotoLoaded {
+                photo,
+                faces,
+                sizes,
+            });
         }
         Job::OpenMesh(path) => {
             r.stage("read mesh", 0.0)?;
@@ -125,9 +135,15 @@ fn run(job: Job, models: &mut Models, r: &Reporter) -> anyhow::Result<()> {
             r.send(Event::Mesh {
                 mesh: Arc::new(mesh),
                 source,
+                stages: Vec::new(),
             });
         }
         Job::Reconstruct(job) => run_reconstruct(&job, models, r)?,
+        Job::Compare3d { job, axis } => run_compare3d(&job, axis, models, r)?,
+        Job::SaveComparison3d { image, meshes, dir } => {
+            r.stage("write", 0.0)?;
+            r.send(Event::Saved(save_comparison3d(&image, &meshes, &dir)?));
+        }
         Job::Compare {
             photo,
             crop,
@@ -175,8 +191,9 @@ fn run(job: Job, models: &mut Models, r: &Reporter) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_reconstruct(job: &ReconstructJob, models: &mut Models, r: &Reporter) -> anyhow::Result<()> {
-    let request = Request {
+/// The request of a reconstruct job.
+fn request(job: &ReconstructJob) -> Request {
+    Request {
         face: job.crop,
         shrink: job.simulation.map(|sim| Shrink {
             face_width: sim.face_width as f32,
@@ -184,15 +201,117 @@ fn run_reconstruct(job: &ReconstructJob, models: &mut Models, r: &Reporter) -> a
         }),
         upscaler: job.upscaler,
         method: job.method,
-    };
-    let mesh = reconstruct(models, &job.photo, &request, &|stage, f| r.stage(stage, f))?;
-    mesh.sanity_check()
+    }
+}
+
+fn run_reconstruct(job: &ReconstructJob, models: &mut Models, r: &Reporter) -> anyhow::Result<()> {
+    let timed = reconstruct_timed(models, &job.photo, &request(job), &|stage, f| {
+        r.stage(stage, f)
+    })?;
+    timed
+        .mesh
+        .sanity_check()
         .context("the reconstruction produced an invalid mesh")?;
     r.send(Event::Mesh {
-        mesh: Arc::new(mesh),
+        mesh: Arc::new(timed.mesh),
         source: job.method.name().to_owned(),
+        stages: stage_ms(&timed.stages),
     });
     Ok(())
+}
+
+/// Milliseconds per stage.
+fn stage_ms(stages: &crate::timing::Stages) -> Vec<(&'static str, f64)> {
+    stages
+        .0
+        .iter()
+        .map(|(n, d)| (*n, d.as_secs_f64() * 1e3))
+        .collect()
+}
+
+/// One face reconstructed per upscaler (or per method), panel by panel; with a simulated
+/// capture each panel is scored against the same method on the original-resolution face.
+fn run_compare3d(
+    job: &ReconstructJob,
+    axis: CompareAxis,
+    models: &mut Models,
+    r: &Reporter,
+) -> anyhow::Result<()> {
+    let items: Vec<(&'static str, Method, Upscaler)> = match axis {
+        CompareAxis::Upscalers => Upscaler::ALL
+            .iter()
+            .map(|&u| (u.name(), job.method, u))
+            .collect(),
+        CompareAxis::Methods => Method::ALL
+            .iter()
+            .map(|&m| (m.name(), m, job.upscaler))
+            .collect(),
+    };
+    let count = items.len();
+    let mut references: Vec<(Method, crate::worker::reconstruct::Timed)> = Vec::new();
+    for (index, (label, method, upscaler)) in items.into_iter().enumerate() {
+        #[allow(clippy::cast_precision_loss)]
+        r.stage(label, index as f32 / count as f32)?;
+        let mut req = request(job);
+        (req.method, req.upscaler) = (method, upscaler);
+        let start = Instant::now();
+        let timed = reconstruct_timed(models, &job.photo, &req, &|_, _| Ok(()))?;
+        let ms = start.elapsed().as_secs_f64() * 1e3;
+        let error_pct = match req.shrink {
+            None => None,
+            Some(_) => {
+                if !references.iter().any(|(m, _)| *m == method) {
+                    let full = Request {
+                        shrink: None,
+                        ..req
+                    };
+                    let t = reconstruct_timed(models, &job.photo, &full, &|_, _| Ok(()))?;
+                    references.push((method, t));
+                }
+                references
+                    .iter()
+                    .find(|(m, _)| *m == method)
+                    .and_then(|(_, reference)| depth_error(&timed, reference))
+            }
+        };
+        r.send(Event::Panel(Panel3d {
+            index,
+            count,
+            label: label.to_owned(),
+            stages: stage_ms(&timed.stages),
+            mesh: Arc::new(timed.mesh),
+            ms,
+            error_pct,
+        }));
+    }
+    Ok(())
+}
+
+/// depth51 (the metric of `visage eval real`) of `timed`'s surface against `reference`'s own 68
+/// points, both in the original photo's frame.
+fn depth_error(
+    timed: &crate::worker::reconstruct::Timed,
+    reference: &crate::worker::reconstruct::Timed,
+) -> Option<f32> {
+    let probe = DepthProbe::new(&timed.image_positions, &timed.mesh.triangles);
+    depth51(&probe, &reference.landmarks).map(|d| d.mean_pct)
+}
+
+/// Writes the grid image and each panel's mesh (OBJ, textured) into `dir`.
+fn save_comparison3d(
+    image: &RgbImage,
+    meshes: &[(String, Arc<Mesh>)],
+    dir: &Path,
+) -> anyhow::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    let grid = dir.join("comparison.png");
+    save_image(image, &grid)?;
+    let mut written = vec![grid];
+    for (label, mesh) in meshes {
+        let path = dir.join(format!("{label}.obj"));
+        written.extend(export::save_as(mesh, &path, MeshFormat::Obj)?);
+    }
+    Ok(written)
 }
 
 /// The crop of `photo` (clamped to the photo), or the whole photo.

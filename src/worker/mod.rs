@@ -66,6 +66,36 @@ pub struct ReconstructJob {
     pub method: Method,
 }
 
+/// What a 3D comparison varies.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum CompareAxis {
+    /// One panel per upscaler, with the chosen method.
+    #[default]
+    Upscalers,
+    /// One panel per method, with the chosen upscaler.
+    Methods,
+}
+
+/// One panel of a 3D comparison, as the worker sends it.
+#[derive(Clone, Debug)]
+pub struct Panel3d {
+    /// Position in the grid.
+    pub index: usize,
+    /// Panels in all.
+    pub count: usize,
+    /// "espcn", "3dmm", ...
+    pub label: String,
+    /// The mesh (crop frame), textured.
+    pub mesh: Arc<Mesh>,
+    /// Photo-to-mesh time, milliseconds.
+    pub ms: f64,
+    /// Stage times of the run, milliseconds.
+    pub stages: Vec<(&'static str, f64)>,
+    /// With a simulated capture: depth51 (%) of this mesh against the same method on the
+    /// original-resolution face, at that face's own 68 landmarks (as `visage eval real`).
+    pub error_pct: Option<f32>,
+}
+
 /// Work for the worker thread.
 #[derive(Clone, Debug)]
 pub enum Job {
@@ -83,6 +113,22 @@ pub enum Job {
         crop: Option<CropRect>,
         /// The simulated capture, or `None` to upscale the crop itself x4.
         simulation: Option<Simulation>,
+    },
+    /// One face reconstructed several ways, panel by panel (see [`CompareAxis`]).
+    Compare3d {
+        /// What to reconstruct (its upscaler or method is the one held fixed).
+        job: ReconstructJob,
+        /// What varies.
+        axis: CompareAxis,
+    },
+    /// Write a 3D comparison: the grid image and every panel's mesh into a folder.
+    SaveComparison3d {
+        /// The grid as shown.
+        image: Arc<RgbImage>,
+        /// Each panel's label and mesh.
+        meshes: Vec<(String, Arc<Mesh>)>,
+        /// Target folder.
+        dir: PathBuf,
     },
     /// Write a mesh file; OBJ may add an MTL and a PNG beside it.
     SaveMesh {
@@ -121,6 +167,8 @@ impl Job {
             Self::OpenMesh(_) => "open mesh",
             Self::Reconstruct(_) => "reconstruct",
             Self::Compare { .. } => "compare upscalers",
+            Self::Compare3d { .. } => "compare in 3D",
+            Self::SaveComparison3d { .. } => "save 3D comparison",
             Self::SaveMesh { .. } => "save mesh",
             Self::SaveComparison { .. } => "save comparison",
             Self::SaveImage { .. } => "save image",
@@ -157,6 +205,15 @@ pub struct UpscalerComparison {
     pub rows: Vec<ComparedUpscaler>,
 }
 
+/// How large a face is in its photo: what decides whether a reconstruction can be trusted.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FaceSize {
+    /// Width: the x-extent of the 68 landmarks, pixels.
+    pub width_px: f32,
+    /// Distance between the outer eye corners, pixels.
+    pub eye_px: f32,
+}
+
 /// Faces found in a photo: the detector's face rectangles, best first (empty: no face found).
 pub type Faces = Vec<CropRect>;
 
@@ -178,6 +235,8 @@ pub enum Event {
         photo: Arc<Photo>,
         /// Faces found in it.
         faces: Faces,
+        /// The size of each face (`None` where its landmarks failed).
+        sizes: Vec<Option<FaceSize>>,
     },
     /// A mesh is ready (opened or reconstructed).
     Mesh {
@@ -185,7 +244,11 @@ pub enum Event {
         mesh: Arc<Mesh>,
         /// Where it came from, for the title ("file.obj", "landmarks").
         source: String,
+        /// Milliseconds per stage of the reconstruction (empty for an opened file).
+        stages: Vec<(&'static str, f64)>,
     },
+    /// A panel of a 3D comparison is ready.
+    Panel(Panel3d),
     /// An upscaler comparison is ready.
     Comparison(Arc<UpscalerComparison>),
     /// Files were written.

@@ -7,13 +7,16 @@
 //! process-wide [`crate::device::current`] until then); ESPCN and the CGAN refiner always run on
 //! the CPU.
 
-use super::{CropRect, Faces};
+use super::{CropRect, FaceSize, Faces};
 use crate::device::{DeviceChoice, DeviceError, SelectedDevice};
 use crate::pipeline::detect::Detector;
+use crate::pipeline::detect::landmarks68::to_68;
 use crate::pipeline::mesh::Mesh;
 use crate::pipeline::photo::Photo;
+use crate::pipeline::reconstruct::face::face_width;
 use crate::pipeline::reconstruct::{FacePick, Reconstructor, Shrink, photo_to_mesh};
 use crate::pipeline::upscale::Upscaler;
+use crate::timing::{Stages, measure};
 use anyhow::Context;
 use std::collections::HashMap;
 
@@ -103,6 +106,32 @@ const FACE_RECT_SCALE: f32 = 1.8;
 /// (the job was cancelled).
 pub type StageFn<'a> = dyn Fn(&'static str, f32) -> anyhow::Result<()> + 'a;
 
+/// The size of each face of `photo` (its landmarks' width and eye distance).
+///
+/// # Errors
+/// A detector failure.
+pub fn face_sizes(models: &mut Models, photo: &Photo) -> anyhow::Result<Vec<Option<FaceSize>>> {
+    let detector = models.detector()?;
+    let faces = match detector.faces(&photo.rgb) {
+        Ok(f) => f,
+        Err(crate::pipeline::detect::DetectError::NoFace { .. }) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(faces
+        .iter()
+        .map(|f| {
+            let lm = detector.landmarks(&photo.rgb, f).ok()?;
+            let p = to_68(&lm.points)?;
+            let xy: Vec<[f32; 2]> = p.iter().map(|q| [q[0], q[1]]).collect();
+            let (l, r) = (p[36], p[45]);
+            Some(FaceSize {
+                width_px: face_width(&xy),
+                eye_px: (l[0] - r[0]).hypot(l[1] - r[1]),
+            })
+        })
+        .collect())
+}
+
 /// The faces in `photo`.
 ///
 /// # Errors
@@ -165,6 +194,33 @@ pub fn reconstruct(
     request: &Request,
     stage: &StageFn<'_>,
 ) -> anyhow::Result<Mesh> {
+    Ok(reconstruct_timed(models, photo, request, stage)?.mesh)
+}
+
+/// A reconstruction as the comparison needs it.
+pub struct Timed {
+    /// The mesh in the crop frame (what the viewport shows and files store).
+    pub mesh: Mesh,
+    /// The same surface in the original photo's image frame (x right, y down, z nearer,
+    /// pixels of the photo before any simulated shrink).
+    pub image_positions: Vec<[f32; 3]>,
+    /// The reconstruction's own 68 points in that frame (NaN where the mesh has none).
+    pub landmarks: Vec<[f32; 3]>,
+    /// Time per stage.
+    pub stages: Stages,
+}
+
+/// [`reconstruct`], with the mesh also in the original photo's frame, the reconstruction's
+/// landmarks and the time per stage.
+///
+/// # Errors
+/// As [`reconstruct`].
+pub fn reconstruct_timed(
+    models: &mut Models,
+    photo: &Photo,
+    request: &Request,
+    stage: &StageFn<'_>,
+) -> anyhow::Result<Timed> {
     stage("load networks", 0.0)?;
     models.detector()?;
     models.reconstructor(request.method)?;
@@ -174,13 +230,33 @@ pub fn reconstruct(
     };
     stage("reconstruct", 0.2)?;
     let pick = pick(request.face);
-    let (_, result) = photo_to_mesh(
-        detector,
-        method.as_ref(),
-        &photo.rgb,
-        pick,
-        request.upscaler,
-        request.shrink,
-    )?;
-    Ok(result.mesh)
+    let (outcome, stages) = measure(|| {
+        photo_to_mesh(
+            detector,
+            method.as_ref(),
+            &photo.rgb,
+            pick,
+            request.upscaler,
+            request.shrink,
+        )
+    });
+    let (prepared, result) = outcome?;
+    // Back in the original photo's pixels: undo the simulated shrink.
+    let s = prepared.scale;
+    let to_image = |p: [f32; 3]| {
+        let q = prepared.face.photo_frame_point(p);
+        [q[0] / s, -q[1] / s, q[2] / s]
+    };
+    let landmarks = result
+        .landmarks68(&prepared.face)
+        .into_iter()
+        .map(|p| p.map_or([f32::NAN; 3], to_image))
+        .collect();
+    let image_positions = result.mesh.positions.iter().map(|&p| to_image(p)).collect();
+    Ok(Timed {
+        mesh: result.mesh,
+        image_positions,
+        landmarks,
+        stages,
+    })
 }

@@ -388,3 +388,86 @@ fn device_is_shown_and_can_be_chosen() {
     assert!(errors.contains("cuda:7"), "{errors}");
     assert!(h.state().session.device_label.starts_with("CPU ("));
 }
+
+/// Drags the pointer with the primary button from `from` to `to` (screen points).
+fn drag(h: &mut Harness<'static, VisageApp>, from: egui::Pos2, to: egui::Pos2) {
+    let button = |pressed, pos| egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: egui::Modifiers::NONE,
+    };
+    h.input_mut().events.push(egui::Event::PointerMoved(from));
+    h.step();
+    h.input_mut().events.push(button(true, from));
+    h.step();
+    for k in 1..=5 {
+        let p = from + (to - from) * (k as f32 / 5.0);
+        h.input_mut().events.push(egui::Event::PointerMoved(p));
+        h.step();
+    }
+    h.input_mut().events.push(button(false, to));
+    h.step();
+    h.step();
+}
+
+#[test]
+fn upscalers_compared_in_3d_with_linked_cameras_and_saved() {
+    let startup = Startup {
+        photo: Some(fixture("grace_hopper.jpg")),
+        simulate: Some(32),
+        method: Some(Method::Morphable),
+        ..Startup::default()
+    };
+    let mut h = harness(startup);
+    wait_for(&mut h, "the photo", |a| {
+        a.session.photo.is_some() && a.is_idle()
+    });
+    let ctx = h.ctx.clone();
+    h.state_mut().execute(&ctx, Command::Compare3d);
+    wait_for(&mut h, "the 3D comparison", |a| {
+        a.is_idle() && a.compare3d.as_ref().is_some_and(|c| c.done().count() == 3)
+    });
+    let app = h.state();
+    assert!(app.session.errors.is_empty(), "{:?}", app.session.errors);
+    assert_eq!(app.settings.tab, Tab::Compare3d);
+    let c = app.compare3d.as_ref().unwrap();
+    let labels: Vec<String> = c.done().map(|p| p.info.label.clone()).collect();
+    assert_eq!(labels, ["bilinear", "bicubic", "espcn"]);
+    // Simulated at 32 px: every panel is scored against the full-resolution face.
+    for p in c.done() {
+        let e = p.info.error_pct.expect("an error against full resolution");
+        assert!(e > 0.0 && e < 10.0, "{}: {e}", p.info.label);
+        assert!(p.info.mesh.has_texture(), "{}", p.info.label);
+    }
+    let before = c.cameras();
+    assert!(before.windows(2).all(|w| w[0] == w[1]));
+    // Orbit the first panel: every camera follows.
+    let rect = c.rects[0];
+    drag(
+        &mut h,
+        rect.center(),
+        rect.center() + egui::vec2(60.0, 20.0),
+    );
+    let after = h.state().compare3d.as_ref().unwrap().cameras();
+    assert_ne!(after[0], before[0], "the dragged panel did not turn");
+    assert!(after.windows(2).all(|w| w[0] == w[1]), "{after:?}");
+    // Save the grid and the meshes.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cmp");
+    h.state_mut()
+        .execute(&ctx, Command::SaveComparison3d(out.clone()));
+    wait_for(&mut h, "the save", idle);
+    assert!(
+        h.state().session.errors.is_empty(),
+        "{:?}",
+        h.state().session.errors
+    );
+    let grid = image::open(out.join("comparison.png")).unwrap();
+    assert!(grid.width() > 300 && grid.height() > 100);
+    for label in labels {
+        let mesh = import::load(&out.join(format!("{label}.obj"))).unwrap();
+        assert_eq!(mesh.vertex_count(), 1790, "{label}");
+        assert!(mesh.has_texture(), "{label}");
+    }
+}

@@ -18,7 +18,8 @@
 
 pub mod data;
 pub mod james;
-pub mod metrics;
+
+pub use crate::metrics::face3d as metrics;
 
 use crate::pipeline::degrade::{DegradeMethod, shrink_face};
 use crate::pipeline::detect::Detector;
