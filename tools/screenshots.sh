@@ -46,6 +46,17 @@ shot compare --photo "$photo" --crop "$crop" --simulate 32 --compare
 if [ $# -lt 1 ]; then
   # An experimental method (worse than `landmarks` on real photos) on a simulated 32 px face.
   shot small-face-vrn --photo "$photo" --crop "$crop" --simulate 32 --method vrn --run --orbit 25,8
+  # The 3D comparison at both window sizes: upscalers on a simulated 32 px face, methods at full
+  # resolution.
+  for size in 1280,800 1920,1080; do
+    tag=${size/,/x}
+    app_big() { local home; home=$(mktemp -d -p "$scratch")
+      HOME="$home" xvfb-run -a -s "-screen 0 2000x1200x24" "$bin" "$@"; }
+    app_big --window "$size" --photo "$photo" --crop "$crop" --simulate 32 --method 3dmm \
+      --compare-3d upscalers --screenshot "$out/compare3d-upscalers-$tag.png"
+    app_big --window "$size" --photo "$photo" --crop "$crop" --upscaler espcn --shading color \
+      --compare-3d methods --screenshot "$out/compare3d-methods-$tag.png"
+  done
 fi
 for shading in lit color wire depth; do
   shot "shading-$shading" --photo "$photo" --crop "$crop" "${source_args[@]}" \

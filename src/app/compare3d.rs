@@ -92,9 +92,13 @@ impl Compare3d {
             (Some(_), None) => ", no error (mesh misses the landmarks)".to_owned(),
             (None, _) => String::new(),
         };
+        let experimental = crate::worker::Method::ALL
+            .iter()
+            .any(|m| m.name() == p.label && m.is_experimental());
         format!(
-            "{}: {:.0} ms, {} vertices{error}",
+            "{}{}: {:.0} ms, {} vertices{error}",
             p.label,
+            if experimental { " (experimental)" } else { "" },
             p.ms,
             p.mesh.vertex_count()
         )

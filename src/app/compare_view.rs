@@ -69,7 +69,9 @@ pub fn compare_view(
     let c = &t.comparison;
     ui.label(describe(c));
     let count = c.rows.len() + 2;
-    let cell = ((ui.available_width() - 12.0 * count as f32) / count as f32).clamp(64.0, 512.0);
+    // Every column fits the width: image, its frame and the spacing between columns.
+    let spacing = ui.spacing().item_spacing.x + 6.0;
+    let cell = ((ui.available_width() - spacing * count as f32) / count as f32).clamp(64.0, 512.0);
     let aspect = c.reference.height() as f32 / c.reference.width().max(1) as f32;
     let size = Vec2::new(cell, cell * aspect);
     egui::ScrollArea::horizontal().show(ui, |ui| {
@@ -89,7 +91,7 @@ pub fn compare_view(
                     }
                     let scores = row
                         .scores
-                        .map_or_else(String::new, |(p, s)| format!("PSNR {p:.2} dB  SSIM {s:.4}"));
+                        .map_or_else(String::new, |(p, s)| format!("PSNR {p:.2} dB\nSSIM {s:.4}"));
                     ui.label(RichText::new(scores).monospace());
                     let frame = if chosen {
                         Color32::YELLOW
@@ -115,7 +117,7 @@ fn column(
 ) {
     ui.vertical(|ui| {
         ui.label(RichText::new(title).strong());
-        ui.label(RichText::new(scores.unwrap_or(" ")).monospace());
+        ui.label(RichText::new(scores.unwrap_or(" \n ")).monospace());
         egui::Frame::new()
             .stroke((2.0, Color32::TRANSPARENT))
             .show(ui, |ui| {

@@ -19,7 +19,11 @@ pub fn photo_view(
     drag_start: &mut Option<Pos2>,
 ) -> Option<Command> {
     let (pw, ph) = (photo_size[0] as f32, photo_size[1] as f32);
+    // The panel's width, but never more than a third of the window's height, so the controls
+    // below stay reachable with a tall photo.
     let width = ui.available_width().min(400.0);
+    let max_height = ui.ctx().content_rect().height() / 3.0;
+    let width = width.min(max_height * pw / ph.max(1.0));
     let size = Vec2::new(width, width * ph / pw.max(1.0));
     let (rect, response) = ui.allocate_exact_size(size, Sense::click_and_drag());
     let uv = Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));

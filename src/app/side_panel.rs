@@ -25,6 +25,7 @@ pub fn side_panel(ui: &mut Ui, settings: &mut Settings, session: &mut Session) -
     });
     ui.separator();
     photo_section(ui, session, &mut commands);
+    face_gauge(ui, settings, session);
     ui.separator();
     pipeline_section(ui, settings);
     device_section(ui, session, &mut commands);
@@ -75,6 +76,48 @@ fn photo_section(ui: &mut Ui, session: &mut Session, commands: &mut Vec<Command>
             commands.push(Command::SetCrop(None));
         }
     });
+}
+
+/// The chosen face's size, coloured by whether the methods were measured at that size, with the
+/// real-photo depth51 of the chosen method there (`visage eval real`, compiled in).
+fn face_gauge(ui: &mut Ui, settings: &Settings, session: &Session) {
+    let chosen = session
+        .crop
+        .and_then(|c| session.faces.iter().position(|f| *f == c))
+        .unwrap_or(0);
+    let Some(Some(size)) = session.face_sizes.get(chosen) else {
+        return;
+    };
+    let (width, eye, note) = match settings.simulation() {
+        Some(sim) if (sim.face_width as f32) < size.width_px => {
+            let k = sim.face_width as f32 / size.width_px;
+            (sim.face_width as f32, size.eye_px * k, " (simulated)")
+        }
+        _ => (size.width_px, size.eye_px, ""),
+    };
+    let colour = if width >= 48.0 {
+        egui::Color32::LIGHT_GREEN
+    } else if width >= 24.0 {
+        egui::Color32::YELLOW
+    } else {
+        egui::Color32::LIGHT_RED
+    };
+    ui.colored_label(
+        colour,
+        format!("Face {width:.0} px wide, eyes {eye:.0} px apart{note}"),
+    )
+    .on_hover_text(
+        "Width: x-extent of the face's 68 landmarks. Green: 48 px and more; yellow: 24-48 px \
+         (measured down to 24 px); red: below what the methods were measured on.",
+    );
+    let m = settings.method;
+    ui.label(
+        egui::RichText::new(format!(
+            "{m} at this width: depth51 {:.2} % on real photos",
+            m.real_depth51_at(width)
+        ))
+        .small(),
+    );
 }
 
 fn pipeline_section(ui: &mut Ui, settings: &mut Settings) {
@@ -173,6 +216,14 @@ fn run_section(ui: &mut Ui, session: &Session, commands: &mut Vec<Command>) {
         );
     } else if !session.status.is_empty() {
         ui.label(egui::RichText::new(&session.status).small());
+    }
+    if session.busy.is_none() && !session.stages.is_empty() {
+        let line: Vec<String> = session
+            .stages
+            .iter()
+            .map(|(name, ms)| format!("{name} {ms:.0} ms"))
+            .collect();
+        ui.label(egui::RichText::new(line.join(", ")).small().weak());
     }
 }
 

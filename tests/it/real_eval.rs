@@ -28,7 +28,7 @@ fn the_apps_real_photo_numbers_are_current() {
         .collect();
     let options = RealOptions {
         data: dir,
-        widths: vec![Width::Full, Width::Px(32)],
+        widths: vec![Width::Full, Width::Px(64), Width::Px(32), Width::Px(24)],
         upscalers: vec![Upscaler::Espcn],
         james: false,
         james_upscaler: Upscaler::Espcn,
@@ -55,12 +55,13 @@ fn the_apps_real_photo_numbers_are_current() {
             at(Width::Full),
             want.full
         );
-        assert!(
-            (at(Width::Px(32)) - want.at_32px).abs() < 0.006,
-            "{m}: measured {} at 32 px, compiled {}",
-            at(Width::Px(32)),
-            want.at_32px
-        );
+        for (w, compiled) in [(64, want.at_64px), (32, want.at_32px), (24, want.at_24px)] {
+            let measured = at(Width::Px(w));
+            assert!(
+                (measured - compiled).abs() < 0.006,
+                "{m}: measured {measured} at {w} px, compiled {compiled}"
+            );
+        }
     }
     // The peer and the plane are there as references, and nothing failed.
     assert!(rows.iter().any(|r| r.method == visage::eval::real::PEER));

@@ -1,7 +1,7 @@
 //! What `visage eval real` measured for each method, compiled in so that the app can say next to
 //! a method's name how it does on real photos: depth51 (% of the face size, lower is better) on
-//! the six AFLW2000-3D development photos, at full resolution and with the face shrunk to 32 px
-//! and enlarged by ESPCN. A method worse than the plain `landmarks` mesh at full resolution is
+//! the six AFLW2000-3D development photos, at full resolution and with the face shrunk to 64, 32
+//! and 24 px and enlarged by ESPCN. A method worse than the plain `landmarks` mesh at full resolution is
 //! experimental. A test reruns the evaluation and fails when these numbers go stale.
 
 use super::Method;
@@ -13,36 +13,50 @@ pub struct RealScore {
     pub method: Method,
     /// depth51 at full resolution, %.
     pub full: f32,
+    /// depth51 with the face 64 px wide, ESPCN, %.
+    pub at_64px: f32,
     /// depth51 with the face 32 px wide, ESPCN, %.
     pub at_32px: f32,
+    /// depth51 with the face 24 px wide, ESPCN, %.
+    pub at_24px: f32,
 }
 
-/// The measurements (`visage eval real --widths full,32 --upscalers espcn --no-james`).
+/// The measurements (`visage eval real --widths full,64,32,24 --upscalers espcn --no-james`).
 pub const REAL: [RealScore; 5] = [
     RealScore {
         method: Method::Landmarks,
-        full: 3.09,
-        at_32px: 2.59,
+        full: 3.1,
+        at_64px: 3.2,
+        at_32px: 2.6,
+        at_24px: 3.0,
     },
     RealScore {
         method: Method::Vrn,
-        full: 3.26,
-        at_32px: 3.32,
+        full: 3.3,
+        at_64px: 3.3,
+        at_32px: 3.3,
+        at_24px: 3.2,
     },
     RealScore {
         method: Method::Pix2pix,
-        full: 4.50,
-        at_32px: 4.38,
+        full: 4.5,
+        at_64px: 4.1,
+        at_32px: 4.4,
+        at_24px: 4.9,
     },
     RealScore {
         method: Method::Morphable,
-        full: 2.99,
-        at_32px: 2.54,
+        full: 3.0,
+        at_64px: 3.0,
+        at_32px: 2.5,
+        at_24px: 2.7,
     },
     RealScore {
         method: Method::MorphableCgan,
-        full: 3.22,
-        at_32px: 2.80,
+        full: 3.2,
+        at_64px: 3.1,
+        at_32px: 2.8,
+        at_24px: 3.0,
     },
 ];
 
@@ -56,7 +70,9 @@ impl Method {
             .unwrap_or(RealScore {
                 method: self,
                 full: f32::NAN,
+                at_64px: f32::NAN,
                 at_32px: f32::NAN,
+                at_24px: f32::NAN,
             })
     }
 
@@ -66,6 +82,18 @@ impl Method {
         let base = Self::Landmarks.real_score().full;
         self != Self::Landmarks
             && self.real_score().full.partial_cmp(&base) != Some(std::cmp::Ordering::Less)
+    }
+
+    /// The measured depth51 nearest a face `width` pixels wide (full resolution from 96 px).
+    #[must_use]
+    pub fn real_depth51_at(self, width: f32) -> f32 {
+        let s = self.real_score();
+        match width {
+            w if w >= 96.0 => s.full,
+            w if w >= 48.0 => s.at_64px,
+            w if w >= 28.0 => s.at_32px,
+            _ => s.at_24px,
+        }
     }
 
     /// The name with its real-photo standing, e.g. `vrn (experimental: depth51 3.26 on real
