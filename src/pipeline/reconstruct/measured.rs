@@ -1,8 +1,8 @@
 //! What `visage eval real` measured for each method, compiled in so that the app can say next to
 //! a method's name how it does on real photos: depth51 (% of the face size, lower is better) on
 //! the six AFLW2000-3D development photos, at full resolution and with the face shrunk to 64, 32
-//! and 24 px and enlarged by ESPCN. A method worse than the plain `landmarks` mesh at full resolution is
-//! experimental. A test reruns the evaluation and fails when these numbers go stale.
+//! and 24 px and enlarged by ESPCN. A method worse than the plain `landmarks` mesh at full
+//! resolution is experimental. A test reruns the evaluation and fails when these numbers go stale.
 
 use super::Method;
 
@@ -25,38 +25,38 @@ pub struct RealScore {
 pub const REAL: [RealScore; 5] = [
     RealScore {
         method: Method::Landmarks,
-        full: 3.1,
-        at_64px: 3.2,
-        at_32px: 2.6,
-        at_24px: 3.0,
+        full: 3.09,
+        at_64px: 3.23,
+        at_32px: 2.59,
+        at_24px: 2.98,
     },
     RealScore {
         method: Method::Vrn,
-        full: 3.3,
-        at_64px: 3.3,
-        at_32px: 3.3,
-        at_24px: 3.2,
+        full: 3.26,
+        at_64px: 3.29,
+        at_32px: 3.32,
+        at_24px: 3.21,
     },
     RealScore {
         method: Method::Pix2pix,
-        full: 4.5,
-        at_64px: 4.1,
-        at_32px: 4.4,
-        at_24px: 4.9,
+        full: 4.50,
+        at_64px: 4.07,
+        at_32px: 4.38,
+        at_24px: 4.86,
     },
     RealScore {
         method: Method::Morphable,
-        full: 3.0,
-        at_64px: 3.0,
-        at_32px: 2.5,
-        at_24px: 2.7,
+        full: 2.99,
+        at_64px: 2.96,
+        at_32px: 2.54,
+        at_24px: 2.73,
     },
     RealScore {
         method: Method::MorphableCgan,
-        full: 3.2,
-        at_64px: 3.1,
-        at_32px: 2.8,
-        at_24px: 3.0,
+        full: 3.22,
+        at_64px: 3.15,
+        at_32px: 2.80,
+        at_24px: 2.95,
     },
 ];
 
