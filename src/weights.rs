@@ -26,3 +26,7 @@ pub const VRN: &[u8] = include_bytes!("../weights/vrn.safetensors");
 
 /// The learned morphable model, built by `visage morphable build` from the ICT Face Model. `weights/morphable.safetensors`.
 pub const MORPHABLE: &[u8] = include_bytes!("../weights/morphable.safetensors");
+
+/// The ridge map from FaceMesh's 468 points to the 68 landmarks in the 3D-contour convention,
+/// fitted by `visage train contour68`. `weights/contour68.safetensors`.
+pub const CONTOUR68: &[u8] = include_bytes!("../weights/contour68.safetensors");

@@ -1,6 +1,7 @@
 //! `visage detect PHOTO`: print every face as JSON (box, keypoints, score, crop region, and
 //! optionally the 468 or 68 landmarks) and write an overlay PNG.
 
+use crate::pipeline::detect::contour68::contour_68;
 use crate::pipeline::detect::{Detector, Landmarks, Roi, landmarks68, overlay};
 use crate::pipeline::photo::Photo;
 use anyhow::Context;
@@ -28,8 +29,12 @@ pub struct Args {
 pub enum PrintLandmarks {
     /// None (the overlay still shows all 468).
     None,
-    /// The 300-W 68-point subset (`pipeline::detect::landmarks68`).
+    /// The 68 points (x, y, z image frame, z larger = nearer) with the jaw in the 3D-contour
+    /// convention of AFLW2000-3D (`pipeline::detect::contour68`).
     P68,
+    /// The fixed 468 -> 68 vertex map (`pipeline::detect::landmarks68`; FaceMesh's own z,
+    /// smaller = nearer), the points the networks were trained with.
+    P68Fixed,
     /// All 468 FaceMesh points.
     All,
 }
@@ -67,7 +72,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             landmark_presence: m.as_ref().map(|m| m.presence),
             landmarks: m.as_ref().and_then(|m| match args.landmarks {
                 PrintLandmarks::None => None,
-                PrintLandmarks::P68 => landmarks68::to_68(&m.points),
+                PrintLandmarks::P68 => contour_68(&m.points).ok().flatten(),
+                PrintLandmarks::P68Fixed => landmarks68::to_68(&m.points),
                 PrintLandmarks::All => Some(m.points.clone()),
             }),
         })

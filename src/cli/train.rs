@@ -36,6 +36,30 @@ pub enum Model {
     /// Not a network: the element-wise mean of several checkpoints of one network (weight
     /// averaging, e.g. of the snapshots `train vrn --snapshots` keeps).
     Average(AverageArgs),
+    /// The ridge map from FaceMesh's 468 points to the 68 landmarks in the 3D-contour
+    /// convention (AFLW2000-3D's jaw line), on synthetic shards run through FaceMesh.
+    Contour68(Contour68Args),
+}
+
+/// Arguments of `visage train contour68`.
+#[derive(Debug, clap::Args)]
+pub struct Contour68Args {
+    /// Folder of synthetic shards (`visage synth --size 128`).
+    #[arg(long, default_value = "data/synth/train128")]
+    pub data: PathBuf,
+    /// Samples used (the first ones); the last 15 % choose the ridge weight.
+    #[arg(long, default_value_t = 3000)]
+    pub count: usize,
+    /// Ridge weights tried (per sample).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1e-6,1e-5,1e-4,1e-3,1e-2"
+    )]
+    pub lambdas: Vec<f64>,
+    /// Output model.
+    #[arg(long, default_value = "weights/contour68.safetensors")]
+    pub out: PathBuf,
 }
 
 /// Arguments of `visage train average`.
@@ -149,6 +173,22 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         Model::Pix2pix(a) => run_pix2pix(a),
         Model::Vrn(a) => run_vrn(a),
         Model::Refiner(a) => super::refiner::run_train(a),
+        Model::Contour68(a) => {
+            let detector = crate::pipeline::detect::Detector::new(&super::device()?)?;
+            let t = std::time::Instant::now();
+            let pairs = crate::train::contour68::pairs(&a.data, a.count, &detector)?;
+            eprintln!(
+                "FaceMesh on {} samples: {} faces in {:.0} s",
+                a.count,
+                pairs.len(),
+                t.elapsed().as_secs_f64()
+            );
+            let (model, report) = crate::train::contour68::train(&pairs, &a.lambdas)?;
+            print!("{report}");
+            model.save(&a.out)?;
+            println!("wrote {}", a.out.display());
+            Ok(())
+        }
         Model::Average(a) => {
             let mean = crate::train::average::average_files(&a.inputs)?;
             candle_core::safetensors::save(&mean, &a.out)

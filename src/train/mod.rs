@@ -12,10 +12,13 @@
 //! - [`adam`]: AdamW whose moments are saved with the checkpoints.
 //! - [`checkpoint`]: resumable checkpoints shared by every loop.
 //! - [`average`]: `visage train average`, the mean of several checkpoints.
+//! - [`contour68`]: `visage train contour68`, the ridge map from FaceMesh to the 68 landmarks
+//!   in the 3D-contour convention.
 
 pub mod adam;
 pub mod average;
 pub mod checkpoint;
+pub mod contour68;
 pub mod espcn;
 pub mod morphable;
 pub mod pix2pix;

@@ -296,3 +296,39 @@ fn small_photo_fallback_finds_the_face() {
     det.options.whole_image_max_side = 0;
     assert!(matches!(det.faces(&small), Err(DetectError::NoFace { .. })));
 }
+
+/// The front end's 68 points with the jaw in the 3D-contour convention (the committed
+/// regressor): the inner 51 are FaceMesh's own vertices, the jaw runs from ear to ear below the
+/// mouth, and `visage detect --landmarks p68` prints them.
+#[test]
+fn contour_68_jaw_runs_under_the_mouth() {
+    use visage::pipeline::detect::contour68::contour_68;
+    let det = Detector::new(&Device::Cpu).unwrap();
+    let photo = fixture("grace_hopper.webp");
+    let face = det.detect(&photo).unwrap().remove(0);
+    let lm = det.landmarks(&photo, &face).unwrap();
+    let c = contour_68(&lm.points).unwrap().unwrap();
+    let fixed = visage::pipeline::detect::landmarks68::to_68(&lm.points).unwrap();
+    assert_eq!(c.len(), 68);
+    for k in 17..68 {
+        assert_eq!(
+            [c[k][0], c[k][1]],
+            [fixed[k][0], fixed[k][1]],
+            "inner point {k}"
+        );
+    }
+    // Jaw: left to right, the chin (8) below the lower lip (57), the ends level with the eyes'
+    // height or below.
+    assert!(
+        c[0][0] < c[8][0] && c[8][0] < c[16][0],
+        "{:?} {:?} {:?}",
+        c[0],
+        c[8],
+        c[16]
+    );
+    assert!(c[8][1] > c[57][1] + 5.0, "chin {:?} lip {:?}", c[8], c[57]);
+    assert!(c[0][1] > c[36][1] - 10.0 && c[16][1] > c[45][1] - 10.0);
+    // It differs from the fixed map's silhouette jaw.
+    let moved = (0..17).filter(|&k| (c[k][0] - fixed[k][0]).hypot(c[k][1] - fixed[k][1]) > 1.0);
+    assert!(moved.count() > 8);
+}

@@ -23,6 +23,7 @@ pub use crate::metrics::face3d as metrics;
 
 use crate::pipeline::degrade::{DegradeMethod, shrink_face};
 use crate::pipeline::detect::Detector;
+use crate::pipeline::detect::contour68::contour_68;
 use crate::pipeline::detect::landmarks68::to_68;
 use crate::pipeline::mesh::Mesh;
 use crate::pipeline::photo::Photo;
@@ -280,12 +281,25 @@ pub fn evaluate_image(
     let prepared = prepare_for(runner.detector, image, truth, upscaler);
     let mut out = Vec::new();
     if front_end {
-        let mut row = Row::new(set, name, "front end", width, "-");
+        // The front end's 68 points: the contour-68 regressor (what `visage detect --landmarks
+        // p68` prints), and the fixed 468 -> 68 map the networks were trained with.
+        let mut contour = Row::new(set, name, FRONT_END, width, "-");
+        let mut fixed = Row::new(set, name, FRONT_END_FIXED, width, "-");
         match &prepared {
-            Ok(p) => row.nme_2d = nme_2d(&front_end_68(p), truth),
-            Err(e) => row.error = Some(e.to_string()),
+            Ok(p) => {
+                let c = contour_68(&p.landmarks.points).ok().flatten();
+                contour.nme_2d = c.and_then(|c| {
+                    nme_2d(&c.iter().map(|q| [q[0], q[1]]).collect::<Vec<_>>(), truth)
+                });
+                fixed.nme_2d = nme_2d(&front_end_68(p), truth);
+            }
+            Err(e) => {
+                contour.error = Some(e.to_string());
+                fixed.error = Some(e.to_string());
+            }
         }
-        out.push(row);
+        out.push(contour);
+        out.push(fixed);
     }
     for method in runner.methods {
         let mut row = Row::new(set, name, method.method().name(), width, up);
@@ -391,6 +405,11 @@ pub fn peer_row(name: &str, peer: &[[f32; 3]], truth: &[[f32; 3]]) -> Row {
     }
     row
 }
+
+/// Name of the front end's rows (the contour-68 regressor).
+pub const FRONT_END: &str = "front end";
+/// Name of the rows of the fixed 468 -> 68 map.
+pub const FRONT_END_FIXED: &str = "front end, fixed map";
 
 /// Name of the peer's rows.
 pub const PEER: &str = "3DDFA_V2 (peer)";
@@ -537,7 +556,7 @@ pub fn summary_table(rows: &[Row], options: &RealOptions) -> String {
                         && (u == "-" || w == Width::Full || u == upscaler)
                 })
                 .find_map(|(_, sum)| {
-                    if method == "front end" {
+                    if method.starts_with(FRONT_END) {
                         sum.nme_2d
                     } else {
                         sum.depth51

@@ -22,6 +22,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod contour68;
 pub mod decode;
 pub mod landmarks68;
 pub mod overlay;
