@@ -196,7 +196,7 @@ mod tests {
                 let fm: Vec<[f32; 3]> = base
                     .iter()
                     .map(|p| {
-                        let j = |s: f32| rand::Rng::random_range(&mut rng, -s..s);
+                        let mut j = |s: f32| rand::Rng::random_range(&mut rng, -s..s);
                         [p[0] + 100.0 + j(2.0), p[1] + 120.0 + j(2.0), p[2] + j(1.0)]
                     })
                     .collect();
