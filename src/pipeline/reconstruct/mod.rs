@@ -146,11 +146,11 @@ impl Reconstruction {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum MeshFrame {
     /// The face crop's frame: +X right, +Y up, +Z towards the camera, in pixels of the 128 px
-    /// face crop (see [`crate::pipeline::mesh`]).
+    /// face crop.
     #[default]
     Crop,
     /// The photo's frame: X = photo column, Y = minus the photo row (+Y up), +Z towards the
-    /// camera, all in photo pixels (see [`FaceCrop::to_photo_frame`]).
+    /// camera, all in photo pixels.
     Photo,
 }
 
