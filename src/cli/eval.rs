@@ -146,6 +146,10 @@ pub struct RealArgs {
     /// Methods (default: all).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub methods: Vec<Method>,
+    /// Weights file (e.g. a training checkpoint) for the one method given with --methods,
+    /// instead of the committed weights.
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
     /// Skip the renders of the james scan.
     #[arg(long)]
     pub no_james: bool,
@@ -170,9 +174,13 @@ fn real(a: &RealArgs) -> anyhow::Result<()> {
     } else {
         a.methods.clone()
     };
+    anyhow::ensure!(
+        a.weights.is_none() || chosen.len() == 1,
+        "--weights needs exactly one method in --methods"
+    );
     let methods: Vec<Box<dyn Reconstructor>> = chosen
         .iter()
-        .map(|&m| load(m, &device, None))
+        .map(|&m| load(m, &device, a.weights.as_deref()))
         .collect::<Result<_, _>>()?;
     let options = RealOptions {
         data: a.data.clone(),
