@@ -29,12 +29,6 @@ impl Default for Dialogs {
 }
 
 impl Dialogs {
-    /// True while a dialog is showing.
-    #[must_use]
-    pub fn is_open(&self) -> bool {
-        self.open
-    }
-
     /// Shows `dialog` starting in `dir`; `format` names the mesh format to save.
     ///
     /// # Errors

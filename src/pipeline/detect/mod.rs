@@ -18,7 +18,7 @@
 //! let detector = Detector::new(&candle_core::Device::Cpu)?;
 //! let faces = detector.faces(&photo.rgb)?; // sorted by score, Err(NoFace) when none
 //! let marks = detector.landmarks(&photo.rgb, &faces[0])?;
-//! let crop = detector.aligned_crop(&photo.rgb, &marks.roi, 256);
+//! let crop = visage::pipeline::detect::aligned_crop(&photo.rgb, &marks.roi, 256);
 //! # Ok(()) }
 //! ```
 
@@ -326,12 +326,6 @@ impl Detector {
             presence,
             roi: *roi,
         })
-    }
-
-    /// An `size x size` crop of `roi`, eyes level, with its `crop_from_photo` transform.
-    #[must_use]
-    pub fn aligned_crop(&self, img: &RgbImage, roi: &Roi, size: u32) -> AlignedCrop {
-        aligned_crop(img, roi, size)
     }
 
     /// The small-photo fallback: FaceMesh on the whole photo, then once more on the ROI of the

@@ -39,16 +39,6 @@ impl Affine2 {
         ]
     }
 
-    /// Maps a vector (no translation).
-    #[must_use]
-    pub fn apply_vector(&self, v: [f32; 2]) -> [f32; 2] {
-        let m = &self.0;
-        [
-            m[0][0] * v[0] + m[0][1] * v[1],
-            m[1][0] * v[0] + m[1][1] * v[1],
-        ]
-    }
-
     /// The scale factor of lengths, `sqrt(|det A|)`.
     #[must_use]
     pub fn scale(&self) -> f32 {

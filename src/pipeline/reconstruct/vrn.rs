@@ -237,19 +237,6 @@ impl VrnModel {
         out.iter_mut().for_each(|v| *v *= scale);
         Ok(Volume::new([n, n, cfg.bins], out)?)
     }
-
-    /// The mesh (crop frame of a `2n`-pixel crop, uncoloured) of a face crop and its landmarks.
-    ///
-    /// # Errors
-    /// As [`VrnModel::volume`], or no surface in the volume.
-    pub fn mesh_from_crop(
-        &self,
-        crop: &RgbImage,
-        landmarks68: &[[f32; 2]],
-        options: &Options,
-    ) -> Result<Mesh, VrnError> {
-        mesh_from_volume(&self.volume(crop, landmarks68)?, crop.width(), options)
-    }
 }
 
 /// The `vrn` method: the network and how its volume is meshed.
