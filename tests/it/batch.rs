@@ -2,14 +2,9 @@
 //! names each failure, a second run that does nothing, and two shards that together make the
 //! whole run.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
+use super::common::fixture_path as fixture;
 
 /// astronaut, grace hopper (and a copy in a sub-folder), a corrupt JPEG, a photo without a face.
 fn collection(dir: &Path) {
@@ -28,16 +23,10 @@ fn collection(dir: &Path) {
 }
 
 fn batch(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_visage"))
-        .arg("batch")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let all: Vec<&str> = std::iter::once("batch")
+        .chain(args.iter().copied())
+        .collect();
+    super::common::run_visage(&all)
 }
 
 fn report(dir: &Path) -> Vec<serde_json::Value> {

@@ -2,19 +2,8 @@
 //! names the file, and never panic.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-fn visage(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_visage"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use super::common::run_visage as visage;
 
 /// CRC-32 (IEEE), for hand-made PNG chunks.
 fn crc32(bytes: &[u8]) -> u32 {

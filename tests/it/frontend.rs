@@ -11,16 +11,8 @@ use candle_core::Device;
 use image::RgbImage;
 use serde_json::Value;
 use visage::pipeline::detect::{DetectError, Detector, Roi, landmarks68};
-use visage::pipeline::photo::Photo;
 
-fn fixture(name: &str) -> RgbImage {
-    Photo::load(format!(
-        "{}/tests/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-    .rgb
-}
+use super::common::fixture_photo as fixture;
 
 fn reference() -> Value {
     serde_json::from_str(include_str!("../fixtures/mediapipe_reference.json")).unwrap()

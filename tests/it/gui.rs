@@ -15,11 +15,7 @@ use visage::pipeline::mesh::Mesh;
 use visage::pipeline::upscale::Upscaler;
 use visage::worker::Method;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
+use super::common::fixture_path as fixture;
 
 /// A closed UV sphere of radius 1 with a colour ramp, centred at the origin.
 fn sphere() -> Mesh {
@@ -87,17 +83,23 @@ fn saved_sphere(dir: &Path) -> PathBuf {
     path
 }
 
-#[test]
-fn opened_mesh_appears_in_the_viewport() {
-    let dir = tempfile::tempdir().unwrap();
+/// The app with the test sphere (saved into `dir`) opened and shown.
+fn sphere_app(dir: &Path) -> Harness<'static, VisageApp> {
     let startup = Startup {
-        mesh: Some(saved_sphere(dir.path())),
+        mesh: Some(saved_sphere(dir)),
         ..Startup::default()
     };
     let mut h = harness(startup);
     wait_for(&mut h, "the mesh", |a| {
         a.session.mesh.is_some() && a.is_idle()
     });
+    h
+}
+
+#[test]
+fn opened_mesh_appears_in_the_viewport() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = sphere_app(dir.path());
     assert!(
         h.state().session.errors.is_empty(),
         "{:?}",
@@ -145,14 +147,7 @@ fn opened_mesh_appears_in_the_viewport() {
 #[test]
 fn shading_modes_change_the_image() {
     let dir = tempfile::tempdir().unwrap();
-    let startup = Startup {
-        mesh: Some(saved_sphere(dir.path())),
-        ..Startup::default()
-    };
-    let mut h = harness(startup);
-    wait_for(&mut h, "the mesh", |a| {
-        a.session.mesh.is_some() && a.is_idle()
-    });
+    let mut h = sphere_app(dir.path());
     let mut images = Vec::new();
     for shading in visage::viewport::Shading::ALL {
         h.state_mut().settings.shading = shading;
@@ -297,14 +292,7 @@ fn each_upscaler_reconstructs_a_small_face_differently() {
 #[test]
 fn saved_mesh_loads_back() {
     let dir = tempfile::tempdir().unwrap();
-    let startup = Startup {
-        mesh: Some(saved_sphere(dir.path())),
-        ..Startup::default()
-    };
-    let mut h = harness(startup);
-    wait_for(&mut h, "the mesh", |a| {
-        a.session.mesh.is_some() && a.is_idle()
-    });
+    let mut h = sphere_app(dir.path());
     for format in MeshFormat::ALL {
         let target = dir.path().join(format!("out.{}", format.extension()));
         h.state_mut().settings.mesh_format = format;

@@ -5,6 +5,7 @@
 
 mod batch;
 mod cli;
+mod common;
 mod eval_report;
 mod export_roundtrip;
 mod frontend;

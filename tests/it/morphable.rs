@@ -6,20 +6,12 @@
 
 use candle_core::Device;
 use visage::pipeline::detect::Detector;
-use visage::pipeline::photo::Photo;
 use visage::pipeline::reconstruct::morphable::method::MorphableReconstructor;
 use visage::pipeline::reconstruct::morphable::{FitOptions, MorphableModel, coarse_depth, fit};
 use visage::pipeline::reconstruct::{CROP_SIDE, Reconstructor, prepare};
 use visage::pipeline::upscale::Upscaler;
 
-fn fixture(name: &str) -> image::RgbImage {
-    Photo::load(format!(
-        "{}/tests/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-    .rgb
-}
+use super::common::fixture_photo as fixture;
 
 #[test]
 fn fixture_meshes_are_faces() {

@@ -16,9 +16,7 @@ use visage::pipeline::reconstruct::{
 use visage::pipeline::upscale::Upscaler;
 use visage::worker::reconstruct::{Models, Request, reconstruct};
 
-fn fixture(name: &str) -> String {
-    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
-}
+use super::common::fixture_path as fixture;
 
 #[test]
 fn worker_cli_and_evaluation_give_the_same_mesh() {

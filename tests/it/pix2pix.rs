@@ -4,7 +4,6 @@
 
 use candle_core::Device;
 use visage::pipeline::detect::Detector;
-use visage::pipeline::photo::Photo;
 use visage::pipeline::reconstruct::pix2pix::Pix2pixReconstructor;
 use visage::pipeline::reconstruct::pix2pix_model::CROP_SIDE;
 use visage::pipeline::reconstruct::{Reconstructor, prepare};
@@ -15,14 +14,7 @@ fn model() -> Pix2pixReconstructor {
     Pix2pixReconstructor::load(&Device::Cpu, Some(std::path::Path::new(&path))).unwrap()
 }
 
-fn fixture(name: &str) -> image::RgbImage {
-    Photo::load(format!(
-        "{}/tests/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-    .rgb
-}
+use super::common::fixture_photo as fixture;
 
 #[test]
 fn fixture_meshes_are_faces() {
