@@ -8,6 +8,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     visage::timing::init();
     visage::device::set_choice(cli.device);
+    visage::cli::set_detector(cli.detector, cli.min_face);
     let result = match &cli.command {
         Some(command) => command.run(),
         None => visage::app::run(cli.app.clone()),

@@ -15,6 +15,9 @@ pub const ESPCN_X4: &[u8] = include_bytes!("../weights/espcn_x4.safetensors");
 /// BlazeFace short range, converted from the `mediapipe==0.10.14` wheel (Apache-2.0). `weights/blazeface.safetensors`.
 pub const BLAZEFACE: &[u8] = include_bytes!("../weights/blazeface.safetensors");
 
+/// MediaPipe's full-range BlazeFace detector (Apache-2.0). `weights/blazeface_full.safetensors`.
+pub const BLAZEFACE_FULL: &[u8] = include_bytes!("../weights/blazeface_full.safetensors");
+
 /// The pix2pix U-Net depth generator, trained by the project. `weights/pix2pix.safetensors`.
 pub const PIX2PIX: &[u8] = include_bytes!("../weights/pix2pix.safetensors");
 

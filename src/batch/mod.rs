@@ -65,6 +65,8 @@ pub struct BatchOptions {
     pub weights: Option<PathBuf>,
     /// Draw a progress bar on stderr.
     pub progress: bool,
+    /// Detector settings.
+    pub detect: crate::pipeline::detect::DetectOptions,
 }
 
 /// What a run did.
@@ -246,7 +248,8 @@ pub fn run(inputs: &[Input], options: &BatchOptions) -> anyhow::Result<Summary> 
         for _ in 0..options.jobs.clamp(1, todo.len().max(1)) {
             let (tx, next, todo, device) = (tx.clone(), &next, &todo, device.clone());
             workers.push(scope.spawn(move || -> anyhow::Result<()> {
-                let detector = Detector::new(&device).context("loading the face networks")?;
+                let detector = Detector::with_options(&device, options.detect.clone())
+                    .context("loading the face networks")?;
                 let method = load(options.method, &device, options.weights.as_deref())?;
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);

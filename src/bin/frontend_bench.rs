@@ -3,7 +3,8 @@
 //! table. Prints Markdown (the source of `docs/frontend.md`).
 //!
 //! ```text
-//! cargo run --release --bin frontend_bench -- --python /work/venv-tools/bin/python
+//! /work/venv-tools/bin/python tools/time_mediapipe.py PHOTOS... --repeats 20 --json wheel.json
+//! RAYON_NUM_THREADS=1 cargo run --release --bin frontend_bench -- PHOTOS... --wheel wheel.json
 //! ```
 //!
 //! Degradation: each fixture (and its mirror image, at 4 sub-sampling offsets: 16 samples) is
@@ -17,13 +18,16 @@
 //! Timings are medians; set `RAYON_NUM_THREADS` to pin candle's thread count (the matrices here
 //! are small, and on a busy machine one thread is often fastest).
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use candle_core::Device;
 use clap::Parser;
 use image::{RgbImage, imageops};
 use std::path::PathBuf;
 use std::time::Instant;
-use visage::pipeline::detect::{DetectOptions, Detector, decode::iou};
+use visage::pipeline::detect::{
+    DetectOptions, Detector, Tiles,
+    decode::{Network, iou},
+};
 use visage::pipeline::photo::Photo;
 
 /// Arguments.
@@ -34,10 +38,10 @@ struct Args {
     /// Timed repetitions per photo.
     #[arg(long, default_value_t = 20)]
     repeats: usize,
-    /// A Python with mediapipe==0.10.14, to time the wheel (runs tools/reference_mediapipe.py
-    /// --bench on the default fixtures).
+    /// The wheel's timings of the same photos (`tools/time_mediapipe.py --json`), for the
+    /// ratio columns.
     #[arg(long)]
-    python: Option<PathBuf>,
+    wheel: Option<PathBuf>,
     /// Skip the degradation table.
     #[arg(long)]
     no_degradation: bool,
@@ -55,39 +59,52 @@ fn main() -> Result<()> {
         args.photos.clone()
     };
     let detector = Detector::new(&Device::Cpu).context("loading the networks")?;
-    let plain = with_options(&detector, 0, 0);
-    let wheel = match &args.python {
-        Some(py) => wheel_times(py, &root)?,
+    let plain = with_options(&detector, Network::ShortRange, 0, Tiles::Never);
+    let full = with_options(&detector, Network::FullRange, 0, Tiles::Never);
+    let wheel = match &args.wheel {
+        Some(path) => wheel_times(path)?,
         None => Vec::new(),
     };
     println!(
-        "| photo | size | detect, whole photo | detect + tiles | landmarks | Visage (whole photo + landmarks) | wheel (same work) | Visage / wheel |"
+        "| photo | size | megapixels | faces | detect (auto) | landmarks | detect + landmarks | wheel FaceMesh (detect + landmarks) | ratio | full range alone | wheel full range | ratio |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for path in &photos {
         let img = Photo::load(path)?.rgb;
-        let (det_ms, lm_ms) = time_photo(&plain, &img, args.repeats)?;
-        let (tiles_ms, _) = time_photo(&detector, &img, args.repeats)?;
+        let faces = detector.faces(&img).map_or(0, |f| f.len());
+        let (det_ms, lm_ms) = time_photo(&detector, &img, args.repeats)?;
+        let (full_ms, _) = time_photo(&full, &img, args.repeats)?;
         let name = path
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        let wheel_ms = wheel.iter().find(|(p, _)| *p == name).map(|(_, ms)| *ms);
+        let row = wheel.iter().find(|r| r.0 == name);
         let total = det_ms + lm_ms;
-        let (w_col, ratio) = wheel_ms.map_or(("-".into(), "-".into()), |w| {
-            (format!("{w:.1} ms"), format!("{:.2}", total / w))
-        });
+        let cols = |ours: f64, theirs: Option<f64>| {
+            theirs.map_or(("-".into(), "-".into()), |w| {
+                (format!("{w:.1} ms"), format!("{:.2}", ours / w))
+            })
+        };
+        let (mesh_col, mesh_ratio) = cols(total, row.map(|r| r.1));
+        let (full_col, full_ratio) = cols(full_ms, row.map(|r| r.2));
         println!(
-            "| {name} | {}x{} | {det_ms:.1} ms | {tiles_ms:.1} ms | {lm_ms:.1} ms | {total:.1} ms | {w_col} | {ratio} |",
+            "| {name} | {}x{} | {:.2} | {faces} | {det_ms:.1} ms | {lm_ms:.1} ms | {total:.1} ms | {mesh_col} | {mesh_ratio} | {full_ms:.1} ms | {full_col} | {full_ratio} |",
             img.width(),
-            img.height()
+            img.height(),
+            f64::from(img.width()) * f64::from(img.height()) / 1e6,
         );
     }
     if !args.no_degradation {
         let variants = [
-            ("MediaPipe rules", plain),
+            ("MediaPipe short range", plain),
+            (
+                "MediaPipe full range",
+                with_options(&detector, Network::FullRange, 0, Tiles::Never),
+            ),
             ("Visage", detector.clone()),
-            ("no small-photo fallback", with_options(&detector, 0, 128)),
-            ("tiles >= 256 px", with_options(&detector, 160, 256)),
+            (
+                "no small-photo fallback",
+                with_options(&detector, Network::FullRange, 0, Tiles::Auto),
+            ),
         ];
         for mode in [Mode::SmallPhoto, Mode::Canvas, Mode::TightCrop] {
             degradation_table(&variants, &detector, &photos, mode)?;
@@ -96,13 +113,19 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// A copy of `detector` with the whole-image fallback and the tile size changed (0: off).
-fn with_options(detector: &Detector, whole_image_max_side: u32, min_tile_side: u32) -> Detector {
+/// A copy of `detector` with the whole-photo network, the whole-image fallback (0: off) and the
+/// tile policy changed.
+fn with_options(
+    detector: &Detector,
+    network: Network,
+    whole_image_max_side: u32,
+    tiles: Tiles,
+) -> Detector {
     let mut d = detector.clone();
     d.options = DetectOptions {
         whole_image_max_side,
-        min_tile_side,
-        ..DetectOptions::default()
+        tiles,
+        ..DetectOptions::wheel(network)
     };
     d
 }
@@ -128,30 +151,22 @@ fn median(v: &[f64]) -> f64 {
     v[v.len() / 2]
 }
 
-/// `(photo file name, milliseconds)` from the wheel's runtime.
-fn wheel_times(python: &PathBuf, root: &std::path::Path) -> Result<Vec<(String, f64)>> {
-    let out = std::process::Command::new(python)
-        .arg(root.join("tools/reference_mediapipe.py"))
-        .arg("--bench")
-        .output()
-        .with_context(|| format!("running {}", python.display()))?;
-    if !out.status.success() {
-        bail!(
-            "the wheel benchmark failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let mut times = Vec::new();
-    for line in String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.starts_with('{'))
-    {
-        let v: serde_json::Value = serde_json::from_str(line)?;
-        if let (Some(p), Some(ms)) = (v["photo"].as_str(), v["wheel_ms"].as_f64()) {
-            times.push((p.to_string(), ms));
-        }
-    }
-    Ok(times)
+/// `(photo file name, FaceMesh ms, full-range detection ms)` from `tools/time_mediapipe.py`.
+fn wheel_times(path: &std::path::Path) -> Result<Vec<(String, f64, f64)>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text)?;
+    let rows = v["rows"].as_array().context("no `rows` in the wheel's timings")?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let name = std::path::Path::new(r["photo"].as_str()?)
+                .file_name()?
+                .to_string_lossy()
+                .into_owned();
+            Some((name, r["mesh_ms"].as_f64()?, r["full_ms"].as_f64()?))
+        })
+        .collect())
 }
 
 /// The full-resolution reference: best face box `[x0, y0, x1, y1]` and its 468 landmarks.
@@ -253,8 +268,8 @@ fn degradation_table(
                     for (i, (_, det)) in variants.iter().enumerate() {
                         let (hit, err) = evaluate(det, &small, &want)?;
                         found[i] += usize::from(hit);
-                        // Landmark errors are reported for the default detector (index 1).
-                        if i == 1 {
+                        // Landmark errors are reported for the default detector (index 2).
+                        if i == 2 {
                             errs.extend(err);
                         }
                     }

@@ -77,6 +77,7 @@ pub fn run_batch(args: &Args) -> anyhow::Result<()> {
         shard: args.shard,
         weights: args.weights.clone(),
         progress: !args.quiet && std::io::stderr().is_terminal(),
+        detect: super::detect_options(),
     };
     let s = run(&inputs, &options)?;
     let done = s.ok + s.no_face + s.errors;

@@ -1,9 +1,9 @@
-//! `visage bench [PHOTO] [--repeats 10] [--face-width 32]`: per-stage latency (detect,
+//! `visage bench [PHOTO|FOLDER] [--repeats 10] [--face-width 32]`: per-stage latency (detect,
 //! landmarks, upscale, reconstruct, mesh) of every method on a photo, the median over repeated
-//! runs after a warm-up, printed as a Markdown table (see [`crate::eval::bench`]).
+//! runs after a warm-up, printed as a Markdown table; for a folder, every photo once, the
+//! per-photo medians and the photos per second (see [`crate::eval::bench`]).
 
-use crate::eval::bench::{bench, table, with_face_width};
-use crate::pipeline::detect::Detector;
+use crate::eval::bench::{bench, table, throughput, throughput_table, with_face_width};
 use crate::pipeline::photo::Photo;
 use crate::pipeline::reconstruct::{Method, Reconstructor, load};
 use crate::pipeline::upscale::Upscaler;
@@ -12,7 +12,7 @@ use std::path::PathBuf;
 /// Arguments of `visage bench`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The photo.
+    /// The photo, or a folder of photos (throughput: each photo once).
     #[arg(default_value = "tests/fixtures/astronaut.png")]
     pub photo: PathBuf,
     /// Timed runs per method (after one warm-up run).
@@ -35,7 +35,40 @@ pub struct Args {
 /// Unreadable photo, no face, or a failing method.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let device = super::device()?;
-    let detector = Detector::new(&device)?;
+    let detector = super::detector(&device)?;
+    let chosen = if args.methods.is_empty() {
+        Method::ALL.to_vec()
+    } else {
+        args.methods.clone()
+    };
+    let methods: Vec<Box<dyn Reconstructor>> = chosen
+        .iter()
+        .map(|&m| load(m, &device, None))
+        .collect::<Result<_, _>>()?;
+    if args.photo.is_dir() {
+        anyhow::ensure!(
+            args.face_width.is_none(),
+            "--face-width applies to one photo, not a folder"
+        );
+        let photos: Vec<PathBuf> = crate::batch::inputs::expand(std::slice::from_ref(&args.photo))?
+            .into_iter()
+            .map(|i| i.path)
+            .collect();
+        anyhow::ensure!(
+            !photos.is_empty(),
+            "{}: no photos in the folder",
+            args.photo.display()
+        );
+        let rows = throughput(&photos, &detector, &methods, args.upscaler)?;
+        println!(
+            "{}: {} photos, {} upscaler, each photo once:\n",
+            args.photo.display(),
+            photos.len(),
+            args.upscaler
+        );
+        print!("{}", throughput_table(&rows));
+        return Ok(());
+    }
     let mut photo = Photo::load(&args.photo)?.rgb;
     if let Some(w) = args.face_width {
         let (scaled, before) = with_face_width(&photo, &detector, w)?;
@@ -48,15 +81,6 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         );
         photo = scaled;
     }
-    let chosen = if args.methods.is_empty() {
-        Method::ALL.to_vec()
-    } else {
-        args.methods.clone()
-    };
-    let methods: Vec<Box<dyn Reconstructor>> = chosen
-        .iter()
-        .map(|&m| load(m, &device, None))
-        .collect::<Result<_, _>>()?;
     let rows = bench(
         &photo,
         &detector,

@@ -2,7 +2,7 @@
 //! optionally the 468 or 68 landmarks) and write an overlay PNG.
 
 use crate::pipeline::detect::contour68::contour_68;
-use crate::pipeline::detect::{Detector, Landmarks, Roi, landmarks68, overlay};
+use crate::pipeline::detect::{Landmarks, Roi, landmarks68, overlay};
 use crate::pipeline::photo::Photo;
 use anyhow::Context;
 use std::path::PathBuf;
@@ -55,7 +55,7 @@ struct FaceJson<'a> {
 /// Unreadable photo, no face, network failure or unwritable overlay.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let photo = Photo::load(&args.photo)?;
-    let detector = Detector::new(&super::device()?).context("loading the face networks")?;
+    let detector = super::detector(&super::device()?)?;
     let faces = detector
         .faces(&photo.rgb)
         .with_context(|| format!("{}", args.photo.display()))?;

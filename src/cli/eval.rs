@@ -8,7 +8,6 @@ use crate::eval::recon::{
     Condition, LandmarkSource, StageClock, TestSample, load_test, rows, table,
 };
 use crate::eval::sr::{aggregate_table, bench_upscale, evaluate, per_image_table};
-use crate::pipeline::detect::Detector;
 use crate::pipeline::reconstruct::vrn::{self, VrnReconstructor};
 use crate::pipeline::reconstruct::{Method, Reconstructor, load};
 use crate::pipeline::upscale::Upscaler;
@@ -85,7 +84,7 @@ fn run_sr(a: &SrArgs) -> anyhow::Result<()> {
             usize::try_from(a.size)?,
         )?);
     }
-    let detector = crate::pipeline::detect::Detector::new(&super::device()?)?;
+    let detector = super::detector(&super::device()?)?;
     faces.extend(real_fixture_faces(&detector, &a.fixtures, a.size)?);
     eprintln!("evaluating {} faces at x2 and x4", faces.len());
     let scores = evaluate(&faces, &[2, 4], &Upscaler::ALL)?;
@@ -168,7 +167,7 @@ fn real(a: &RealArgs) -> anyhow::Result<()> {
     use crate::eval::real::{RealOptions, Runner, evaluate, tables, write_json};
     let start = std::time::Instant::now();
     let device = super::device()?;
-    let detector = Detector::new(&device)?;
+    let detector = super::detector(&device)?;
     let chosen = if a.methods.is_empty() {
         Method::ALL.to_vec()
     } else {
@@ -294,7 +293,7 @@ fn recon(a: &ReconArgs) -> anyhow::Result<()> {
     } else {
         a.upscalers.clone()
     };
-    let detector = Detector::new(&device)?;
+    let detector = super::detector(&device)?;
     let source = if a.truth_landmarks {
         LandmarkSource::Truth(&detector)
     } else {

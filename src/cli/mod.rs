@@ -31,6 +31,12 @@ pub struct Cli {
     /// Where the networks run: auto (CUDA when built in and present, else CPU), cpu, cuda:N.
     #[arg(long, global = true, default_value = "auto")]
     pub device: crate::device::DeviceChoice,
+    /// How faces are found (commands that detect faces).
+    #[arg(long, global = true, value_enum, default_value_t)]
+    pub detector: crate::pipeline::detect::Policy,
+    /// Smallest face width (pixels) the `auto` and `tiles` detectors look for in large photos.
+    #[arg(long, global = true, default_value_t = 32)]
+    pub min_face: u32,
     /// Start-up options of the desktop app (without a subcommand).
     #[command(flatten)]
     pub app: crate::app::Startup,
@@ -108,6 +114,30 @@ pub fn save_image(image: &image::RgbImage, path: &std::path::Path) -> anyhow::Re
     image
         .save(path)
         .with_context(|| format!("{}: cannot write the image", path.display()))
+}
+
+static DETECTOR: std::sync::OnceLock<crate::pipeline::detect::DetectOptions> =
+    std::sync::OnceLock::new();
+
+/// Records `--detector` and `--min-face` for [`detector`] (first call wins).
+pub fn set_detector(policy: crate::pipeline::detect::Policy, min_face: u32) {
+    let _ = DETECTOR.set(policy.options(min_face));
+}
+
+/// The detector settings from `--detector` and `--min-face` (defaults when not set).
+#[must_use]
+pub fn detect_options() -> crate::pipeline::detect::DetectOptions {
+    DETECTOR.get().cloned().unwrap_or_default()
+}
+
+/// The face networks on `device`, set up as `--detector` and `--min-face` say.
+///
+/// # Errors
+/// Weights that cannot be loaded on `device`.
+pub fn detector(device: &candle_core::Device) -> anyhow::Result<crate::pipeline::detect::Detector> {
+    use anyhow::Context;
+    crate::pipeline::detect::Detector::with_options(device, detect_options())
+        .context("loading the face networks")
 }
 
 /// The device chosen by `--device`, announced once on stderr ("device: CPU (...)").

@@ -4,7 +4,6 @@
 //! time per stage (from the pipeline's `tracing` spans) of a second, warm run.
 
 use crate::pipeline::degrade::DegradeMethod;
-use crate::pipeline::detect::Detector;
 use crate::pipeline::export;
 use crate::pipeline::photo::Photo;
 use crate::pipeline::reconstruct::{
@@ -68,7 +67,7 @@ pub struct Args {
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let photo = Photo::load(&args.photo)?;
     let device = super::device()?;
-    let detector = Detector::new(&device).context("loading the face networks")?;
+    let detector = super::detector(&device)?;
     let method = load(args.method, &device, args.weights.as_deref())?;
     let shrink = args.face_width.map(|w| Shrink {
         face_width: w,

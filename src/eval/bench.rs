@@ -1,5 +1,5 @@
 //! `visage bench`: per-stage latency of every method on one photo, the median over repeated runs
-//! after one warm-up run.
+//! after one warm-up run; or, for a folder, each photo once and the photos per second.
 //!
 //! Every run is the one photo-to-mesh path
 //! ([`crate::pipeline::reconstruct::photo_to_mesh`]), timed by its `tracing` spans
@@ -133,6 +133,83 @@ fn run_once(
         ms(&["mesh"]),
         total,
     ])
+}
+
+/// One method over a folder of photos: each photo once, through the whole path.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Throughput {
+    /// The method.
+    pub method: Method,
+    /// Photos run.
+    pub photos: usize,
+    /// Photos that gave a mesh (the rest: no face, or the method failed).
+    pub meshes: usize,
+    /// Median detect milliseconds per photo.
+    pub detect: f64,
+    /// Median landmark milliseconds per photo.
+    pub landmarks: f64,
+    /// Median photo-to-mesh milliseconds per photo.
+    pub total: f64,
+    /// Photos per second over the whole folder, decoding included.
+    pub per_second: f64,
+}
+
+/// Runs every method once on every photo in `photos` (after one warm-up run on the first):
+/// per-photo stage medians and photos per second. Photos are decoded inside the timed loop, as
+/// a batch would.
+///
+/// # Errors
+/// An unreadable photo.
+pub fn throughput(
+    photos: &[std::path::PathBuf],
+    detector: &Detector,
+    methods: &[Box<dyn Reconstructor>],
+    upscaler: Upscaler,
+) -> anyhow::Result<Vec<Throughput>> {
+    let mut out = Vec::new();
+    for reconstructor in methods {
+        if let Some(first) = photos.first() {
+            let img = crate::pipeline::photo::Photo::load(first)?.rgb;
+            let _ = run_once(&img, detector, reconstructor.as_ref(), upscaler);
+        }
+        let start = Instant::now();
+        let mut runs: Vec<[f64; 6]> = Vec::new();
+        for path in photos {
+            let img = crate::pipeline::photo::Photo::load(path)?.rgb;
+            if let Ok(run) = run_once(&img, detector, reconstructor.as_ref(), upscaler) {
+                runs.push(run);
+            }
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        let m = |i: usize| median(&runs.iter().map(|r| r[i]).collect::<Vec<_>>());
+        out.push(Throughput {
+            method: reconstructor.method(),
+            photos: photos.len(),
+            meshes: runs.len(),
+            detect: m(0),
+            landmarks: m(1),
+            total: m(5),
+            per_second: photos.len() as f64 / seconds.max(1e-9),
+        });
+    }
+    Ok(out)
+}
+
+/// The folder results as a Markdown table.
+#[must_use]
+pub fn throughput_table(rows: &[Throughput]) -> String {
+    let mut s = String::from(
+        "| method | photos | meshes | detect ms (median) | landmarks ms (median) | photo to mesh ms (median) | photos / s |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.2} |",
+            r.method, r.photos, r.meshes, r.detect, r.landmarks, r.total, r.per_second
+        );
+    }
+    s
 }
 
 /// The medians as a Markdown table.

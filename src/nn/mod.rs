@@ -3,6 +3,7 @@
 //! - [`espcn`]: ESPCN sub-pixel super-resolution (x2, x4), with a global bicubic skip;
 //!   [`espcn_fast`] is its im2col CPU inference path.
 //! - [`blazeface`]: MediaPipe's short-range face detector (128x128 input, 896 anchors).
+//! - [`blazeface_full`]: MediaPipe's full-range face detector (192x192 input, 2304 anchors).
 //! - [`facemesh`]: MediaPipe's 468-point 3D landmark network (192x192 crop).
 //! - [`layers`]: the depthwise-separable residual blocks and TFLite SAME padding they share.
 //! - [`vrn`]: the volumetric regression network (stacked hourglass, landmark-guided).
@@ -12,6 +13,7 @@
 //! - [`refiner`]: the CGAN refiner of the 3DMM path (coarse DCE image -> refined DCE image).
 
 pub mod blazeface;
+pub mod blazeface_full;
 pub mod cpu_kernels;
 pub mod espcn;
 pub mod espcn_fast;

@@ -10,7 +10,9 @@
 use candle_core::Device;
 use image::RgbImage;
 use serde_json::Value;
-use visage::pipeline::detect::{DetectError, Detector, Roi, landmarks68};
+use visage::pipeline::detect::{
+    DetectError, DetectOptions, Detector, Face, Roi, decode::Network, landmarks68,
+};
 
 use super::common::fixture_photo as fixture;
 
@@ -22,10 +24,73 @@ fn f(v: &Value) -> f32 {
     v.as_f64().unwrap() as f32
 }
 
-/// Detection score, box, keypoints and ROI of the one face in each fixture.
+/// A detector with one whole-photo pass of `network`, as the wheel runs it.
+fn wheel_like(network: Network) -> Detector {
+    let mut det = Detector::new(&Device::Cpu).unwrap();
+    det.options = DetectOptions::wheel(network);
+    det
+}
+
+/// Largest normalised difference of box and keypoints between a face and a wheel detection
+/// (`box`: xmin, ymin, width, height; `keypoints`: 6 x (x, y); all relative to the photo).
+fn box_and_keypoint_error(face: &Face, want: &Value, w: f32, h: f32) -> (f32, f32) {
+    let b = &want["box"];
+    let mut box_err = 0f32;
+    for (k, (got, scale)) in face.bbox.iter().zip([w, h, w, h]).enumerate() {
+        box_err = box_err.max((got / scale - f(&b[k])).abs());
+    }
+    let mut kp_err = 0f32;
+    for (k, kp) in face.keypoints.iter().enumerate() {
+        kp_err = kp_err.max((kp[0] / w - f(&want["keypoints"][k][0])).abs());
+        kp_err = kp_err.max((kp[1] / h - f(&want["keypoints"][k][1])).abs());
+    }
+    (box_err, kp_err)
+}
+
+/// Both BlazeFace networks against the wheel's face-detection solution
+/// (`tests/fixtures/mediapipe_full_range.json`, tools/reference_mediapipe.py): every detection
+/// on the fixtures and on a photo of three faces 27-60 px wide, same scores, boxes, keypoints.
+#[test]
+fn both_detectors_match_the_wheels_face_detection() {
+    let reference: Value =
+        serde_json::from_str(include_str!("../fixtures/mediapipe_full_range.json")).unwrap();
+    for (network, key) in [(Network::ShortRange, "short"), (Network::FullRange, "full")] {
+        let det = wheel_like(network);
+        for name in [
+            "astronaut.png",
+            "grace_hopper.webp",
+            "blazeface_full_input.png",
+        ] {
+            let img = fixture(name);
+            let (w, h) = (img.width() as f32, img.height() as f32);
+            let want = reference[name][key].as_array().unwrap();
+            let mut faces = det.detect(&img).unwrap();
+            assert_eq!(faces.len(), want.len(), "{name} {key}: {faces:?}");
+            faces.sort_by(|a, b| b.score.total_cmp(&a.score));
+            let (mut score_err, mut box_err, mut kp_err) = (0f32, 0f32, 0f32);
+            for (face, want) in faces.iter().zip(want) {
+                score_err = score_err.max((face.score - f(&want["score"])).abs());
+                let (b, k) = box_and_keypoint_error(face, want, w, h);
+                (box_err, kp_err) = (box_err.max(b), kp_err.max(k));
+            }
+            println!(
+                "{key} range, {name}: {} faces, score err {score_err:.1e}, box {box_err:.1e}, keypoints {kp_err:.1e}",
+                faces.len()
+            );
+            assert!(score_err < 1e-3, "{name} {key}: score error {score_err}");
+            assert!(
+                box_err < 1e-3 && kp_err < 1e-3,
+                "{name} {key}: box {box_err}, keypoints {kp_err}"
+            );
+        }
+    }
+}
+
+/// The face-mesh graph's detection (short range), box, keypoints and ROI of the one face in
+/// each fixture.
 #[test]
 fn detections_and_roi_match_the_wheel() {
-    let det = Detector::new(&Device::Cpu).unwrap();
+    let det = wheel_like(Network::ShortRange);
     for name in ["grace_hopper.webp", "astronaut.png"] {
         let img = fixture(name);
         let (w, h) = (img.width() as f32, img.height() as f32);
@@ -34,16 +99,7 @@ fn detections_and_roi_match_the_wheel() {
         assert_eq!(faces.len(), 1, "{name}: {faces:?}");
         let (face, want) = (&faces[0], &r["detections"][0]);
         let score_err = (face.score - f(&want["score"])).abs();
-        let b = &want["box"];
-        let mut box_err = 0f32;
-        for (k, (got, scale)) in face.bbox.iter().zip([w, h, w, h]).enumerate() {
-            box_err = box_err.max((got / scale - f(&b[k])).abs());
-        }
-        let mut kp_err = 0f32;
-        for (k, kp) in face.keypoints.iter().enumerate() {
-            kp_err = kp_err.max((kp[0] / w - f(&want["keypoints"][k][0])).abs());
-            kp_err = kp_err.max((kp[1] / h - f(&want["keypoints"][k][1])).abs());
-        }
+        let (box_err, kp_err) = box_and_keypoint_error(face, want, w, h);
         let roi = Roi::from_face(face).normalized(img.width(), img.height());
         let rr = &r["rois"][0];
         let keys = ["x_center", "y_center", "width", "height", "rotation"];
@@ -72,7 +128,7 @@ fn detections_and_roi_match_the_wheel() {
 /// The 468 landmarks within 0.5 px (x, y) of the wheel's, z within 1 px.
 #[test]
 fn landmarks_match_the_wheel() {
-    let det = Detector::new(&Device::Cpu).unwrap();
+    let det = wheel_like(Network::ShortRange);
     for name in ["grace_hopper.webp", "astronaut.png"] {
         let img = fixture(name);
         let want = &reference()[name]["landmarks"][0];
@@ -266,6 +322,23 @@ fn a_32_pixel_face_is_found_and_landmarked() {
     );
     println!("32 px face in a 600 px photo: NME {err:.2} % IOD");
     assert!(err < 6.0, "{err}");
+    // In a 1080p frame the whole-photo passes see it at 3 px: the tiles find it.
+    let mut frame = RgbImage::from_pixel(1920, 1080, image::Rgb([128, 128, 128]));
+    image::imageops::replace(&mut frame, &small, 1500, 700);
+    let faces = det.faces(&frame).unwrap();
+    assert_eq!(faces.len(), 1, "{faces:?}");
+    assert!((faces[0].bbox[2] - 32.0).abs() < 5.0, "{faces:?}");
+    let err = nme(
+        &det.landmarks(&frame, &faces[0]).unwrap().points,
+        want,
+        sx,
+        [1500.0, 700.0],
+    );
+    println!("32 px face in a 1920 x 1080 photo: NME {err:.2} % IOD");
+    assert!(err < 6.0, "{err}");
+    let mut plain = Detector::new(&Device::Cpu).unwrap();
+    plain.options = DetectOptions::wheel(Network::FullRange);
+    assert!(plain.detect(&frame).unwrap().is_empty());
 }
 
 /// When BlazeFace finds nothing in a small photo, the whole photo is tried as one face crop.
@@ -273,7 +346,7 @@ fn a_32_pixel_face_is_found_and_landmarked() {
 fn small_photo_fallback_finds_the_face() {
     let mut det = Detector::new(&Device::Cpu).unwrap();
     // Make BlazeFace find nothing (scores are below 1), so only the fallback can answer.
-    det.options.min_score = 1.1;
+    det.options.min_score = Some(1.1);
     let img = fixture("astronaut.png");
     let want = &reference()["astronaut.png"]["landmarks"][0];
     // The face region, 3 px per 1 of the original: the face is about 32 px wide.

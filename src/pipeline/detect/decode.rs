@@ -1,10 +1,78 @@
-//! BlazeFace post-processing as MediaPipe's short-range graph does it: SSD anchors, box and
+//! BlazeFace post-processing as MediaPipe's detection graphs do it: SSD anchors, box and
 //! keypoint decoding, score threshold, weighted non-maximum suppression.
 //!
 //! [`decode`] returns coordinates normalised to [0, 1] over the network input; the detector maps
 //! them to photo pixels (undoing the letterbox) before NMS, which a uniform scale leaves alone.
 
-use crate::nn::blazeface::{INPUT_SIZE, NUM_ANCHORS, NUM_COORDS};
+use crate::nn::{blazeface, blazeface_full};
+
+/// Which BlazeFace network: its input side and anchor layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Network {
+    /// `face_detection_short_range.tflite`: 128 x 128, 896 anchors (2 per cell of the 16x16
+    /// map, 6 per cell of the 8x8 map), for faces filling a good part of the input.
+    ShortRange,
+    /// `face_detection_full_range_sparse.tflite`: 192 x 192, 2304 anchors (1 per cell of the
+    /// 48x48 map), for small and distant faces.
+    FullRange,
+}
+
+impl Network {
+    /// Input side, pixels.
+    #[must_use]
+    pub fn input_size(self) -> usize {
+        match self {
+            Self::ShortRange => blazeface::INPUT_SIZE,
+            Self::FullRange => blazeface_full::INPUT_SIZE,
+        }
+    }
+
+    /// `(map side, anchors per cell)` of each output level, in output order.
+    #[must_use]
+    pub fn levels(self) -> &'static [(usize, usize)] {
+        match self {
+            Self::ShortRange => &[(16, 2), (8, 6)],
+            Self::FullRange => &[(blazeface_full::GRID, 1)],
+        }
+    }
+
+    /// The score threshold of MediaPipe's graph for this network (applied before NMS).
+    #[must_use]
+    pub fn min_score(self) -> f32 {
+        match self {
+            Self::ShortRange => 0.5,
+            Self::FullRange => 0.6,
+        }
+    }
+
+    /// Number of anchors (and of outputs).
+    #[must_use]
+    pub fn num_anchors(self) -> usize {
+        self.levels().iter().map(|(s, k)| s * s * k).sum()
+    }
+
+    /// Anchor centres `(x, y)`, normalised, level by level, cells row-major (MediaPipe's
+    /// `SsdAnchorsCalculator` with fixed unit anchor size).
+    #[must_use]
+    pub fn anchors(self) -> Vec<[f32; 2]> {
+        let mut out = Vec::with_capacity(self.num_anchors());
+        for &(size, per_cell) in self.levels() {
+            for y in 0..size {
+                for x in 0..size {
+                    let c = [
+                        (x as f32 + 0.5) / size as f32,
+                        (y as f32 + 0.5) / size as f32,
+                    ];
+                    out.extend(std::iter::repeat_n(c, per_cell));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Values per anchor: box (dx, dy, w, h), then 6 keypoints (x, y); the same for both networks.
+const NUM_COORDS: usize = blazeface::NUM_COORDS;
 
 /// A decoded detection in normalised coordinates (x right, y down).
 #[derive(Clone, Debug, PartialEq)]
@@ -18,33 +86,19 @@ pub struct RawDetection {
     pub keypoints: [[f32; 2]; 6],
 }
 
-/// Anchor centres `(x, y)`, normalised: 2 per cell of the 16x16 map, then 6 per cell of the
-/// 8x8 map, cells row-major (MediaPipe's `SsdAnchorsCalculator` with strides 8, 16, 16, 16 and
-/// fixed unit anchor size).
+/// Decodes the anchors of `network` scoring at least `min_score`. `logits` has one entry per
+/// anchor, `regressors` 16 per anchor (box centre offset, size, then keypoints, in input pixels).
 #[must_use]
-pub fn anchors() -> Vec<[f32; 2]> {
-    let mut out = Vec::with_capacity(NUM_ANCHORS);
-    for (size, per_cell) in [(16usize, 2usize), (8, 6)] {
-        for y in 0..size {
-            for x in 0..size {
-                let c = [
-                    (x as f32 + 0.5) / size as f32,
-                    (y as f32 + 0.5) / size as f32,
-                ];
-                out.extend(std::iter::repeat_n(c, per_cell));
-            }
-        }
-    }
-    out
-}
-
-/// Decodes the anchors scoring at least `min_score`. `logits` has 896 entries, `regressors`
-/// 896 x 16 (box centre offset, size, then keypoints, in input pixels).
-#[must_use]
-pub fn decode(logits: &[f32], regressors: &[f32], min_score: f32) -> Vec<RawDetection> {
-    let scale = INPUT_SIZE as f32;
+pub fn decode(
+    network: Network,
+    anchors: &[[f32; 2]],
+    logits: &[f32],
+    regressors: &[f32],
+    min_score: f32,
+) -> Vec<RawDetection> {
+    let scale = network.input_size() as f32;
     let mut out = Vec::new();
-    for (i, anchor) in anchors().iter().enumerate() {
+    for (i, anchor) in anchors.iter().enumerate() {
         let (Some(&logit), Some(r)) = (
             logits.get(i),
             regressors.get(i * NUM_COORDS..(i + 1) * NUM_COORDS),
@@ -129,13 +183,17 @@ mod tests {
 
     #[test]
     fn anchor_layout() {
-        let a = anchors();
-        assert_eq!(a.len(), NUM_ANCHORS);
+        let a = Network::ShortRange.anchors();
+        assert_eq!(a.len(), blazeface::NUM_ANCHORS);
         assert_eq!(a[0], [1.0 / 32.0, 1.0 / 32.0]);
         assert_eq!(a[1], a[0]);
         assert_eq!(a[2], [3.0 / 32.0, 1.0 / 32.0]);
         assert_eq!(a[512], [1.0 / 16.0, 1.0 / 16.0]);
         assert_eq!(a[895], [15.0 / 16.0, 15.0 / 16.0]);
+        let f = Network::FullRange.anchors();
+        assert_eq!(f.len(), blazeface_full::NUM_ANCHORS);
+        assert_eq!(f[0], [1.0 / 96.0, 1.0 / 96.0]);
+        assert_eq!(f[49], [3.0 / 96.0, 3.0 / 96.0]);
     }
 
     fn det(score: f32, x: f32) -> RawDetection {

@@ -1,12 +1,14 @@
 //! The real-photo front end: find every face (BlazeFace), landmark a chosen one (FaceMesh, 468
 //! 3D points), and cut an aligned crop of any size for the reconstructors.
 //!
-//! It follows MediaPipe's face-mesh graph (`mediapipe==0.10.14`, static-image mode) step by step:
-//! letterbox to 128x128, decode 896 anchors, weighted NMS (IoU 0.3), ROI = box x 1.5 rotated by
-//! the eye line, 192x192 crop, landmarks projected back. The tests in `tests/frontend.rs` hold
-//! it to the wheel's own numbers on the fixtures.
+//! It follows MediaPipe's graphs (`mediapipe==0.10.14`, static-image mode) step by step:
+//! letterbox to the detector's input (192x192 for the default full-range BlazeFace, 128x128 for
+//! the face-mesh graph's short-range one, [`DetectOptions::network`]), decode the anchors,
+//! weighted NMS (IoU 0.3), ROI = box x 1.5 rotated by the eye line, 192x192 crop, landmarks
+//! projected back. The tests in `tests/it/frontend.rs` hold it to the wheel's own numbers.
 //!
-//! Low resolution: a small photo is simply upscaled by the 128-pixel letterbox, and when the
+//! Small faces in large photos: tile passes of the same network ([`tiles`], [`Tiles`]).
+//! Low resolution: a small photo is simply upscaled by the letterbox, and when the
 //! detector finds nothing in a photo of at most [`DetectOptions::whole_image_max_side`] pixels,
 //! the whole photo is treated as one face crop (FaceMesh's presence score decides) and the ROI
 //! is re-centred on the landmarks once (see [`Detector::faces`]). `docs/frontend.md` measures it.
@@ -33,8 +35,11 @@ pub mod warp;
 pub use roi::{Face, Landmarks, Roi};
 pub use warp::Affine2;
 
-use crate::nn::{blazeface, blazeface::BlazeFace, facemesh, facemesh::FaceMesh};
+use crate::nn::{
+    blazeface, blazeface::BlazeFace, blazeface_full::BlazeFaceFull, facemesh, facemesh::FaceMesh,
+};
 use candle_core::{Device, Tensor};
+use decode::Network;
 use image::RgbImage;
 use warp::Border;
 
@@ -66,8 +71,12 @@ pub enum DetectError {
 /// Detector settings.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DetectOptions {
-    /// Minimum detection score (MediaPipe: 0.5).
-    pub min_score: f32,
+    /// The network of the first whole-photo pass (short range: exactly MediaPipe's face-mesh
+    /// graph, whose ROIs FaceMesh expects).
+    pub network: Network,
+    /// Minimum detection score, before NMS; `None`: MediaPipe's for each network (0.5 short
+    /// range, 0.6 full range, [`Network::min_score`]).
+    pub min_score: Option<f32>,
     /// IoU above which weighted NMS merges detections (MediaPipe: 0.3).
     pub nms_iou: f32,
     /// Minimum FaceMesh presence probability for landmarks to count (MediaPipe: 0.5).
@@ -75,10 +84,23 @@ pub struct DetectOptions {
     /// Photos up to this side (pixels) are tried as one face crop when the detector finds
     /// nothing; 0 disables the fallback.
     pub whole_image_max_side: u32,
-    /// Smallest tile side (pixels) of the small-face tile passes (see [`tiles`]); 0 disables
-    /// tiling.
-    pub min_tile_side: u32,
-    /// Most tiles per photo (each one BlazeFace pass, ~2-3 ms on one CPU core).
+    /// When the tile passes for small faces run (see [`tiles`]).
+    pub tiles: Tiles,
+    /// Width in pixels of the smallest face the tile passes look for (tiles of `16 x
+    /// min_face`); 0 disables tiling.
+    pub min_face: u32,
+    /// With [`Tiles::Auto`], a first pass that finds exactly one face at least this fraction
+    /// of the photo's longer side wide, scoring at least [`Self::portrait_score`], is a
+    /// portrait: nothing more runs.
+    pub portrait: f32,
+    /// The score a portrait's face needs (short range gives faces it sees whole 0.9 and more,
+    /// and a misplaced box over a crowd of faces too small for it 0.55-0.75).
+    pub portrait_score: f32,
+    /// Tiles run when the full-range whole-photo pass found no face or a face narrower than
+    /// this fraction of the photo's longer side (a sign of a distant crowd), or always with
+    /// [`Tiles::Always`].
+    pub tile_below: f32,
+    /// Most tiles per photo (each one full-range pass, ~4 ms on one CPU core).
     pub max_tiles: usize,
     /// Faces narrower than this fraction of the photo's longer side (the whole-photo pass saw
     /// them at under `128 x fraction` pixels) take their box from a tile when one found them,
@@ -90,15 +112,80 @@ pub struct DetectOptions {
 impl Default for DetectOptions {
     fn default() -> Self {
         Self {
-            min_score: 0.5,
+            network: Network::ShortRange,
+            min_score: None,
             nms_iou: 0.3,
             min_presence: 0.5,
             whole_image_max_side: 160,
-            min_tile_side: 128,
+            tiles: Tiles::Auto,
+            min_face: 32,
+            portrait: 0.25,
+            portrait_score: 0.85,
+            tile_below: 0.1,
             max_tiles: 128,
             refine_below: 0.15,
         }
     }
+}
+
+impl DetectOptions {
+    /// MediaPipe's own rules for `network`: one whole-photo pass, its score threshold, no
+    /// tiles (the small-photo fallback stays).
+    #[must_use]
+    pub fn wheel(network: Network) -> Self {
+        Self {
+            network,
+            tiles: Tiles::Never,
+            ..Self::default()
+        }
+    }
+}
+
+/// The detection policies a user picks from (`--detector`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Policy {
+    /// Short-range BlazeFace on the whole photo (MediaPipe's face-mesh graph); unless that
+    /// finds one large face, full-range BlazeFace on the whole photo, then tiles when faces
+    /// may be too small for it (the default).
+    #[default]
+    Auto,
+    /// Both whole-photo passes and the tiles, always: the most small faces, the most time.
+    Tiles,
+    /// Full-range BlazeFace on the whole photo only (MediaPipe's face detection, model 1).
+    Full,
+    /// Short-range BlazeFace on the whole photo only (MediaPipe's face-mesh graph).
+    Short,
+}
+
+impl Policy {
+    /// The detector settings of this policy; the tiles look for faces down to `min_face` px.
+    #[must_use]
+    pub fn options(self, min_face: u32) -> DetectOptions {
+        let base = match self {
+            Self::Auto => DetectOptions::default(),
+            Self::Tiles => DetectOptions {
+                tiles: Tiles::Always,
+                ..DetectOptions::default()
+            },
+            Self::Full => DetectOptions::wheel(Network::FullRange),
+            Self::Short => DetectOptions::wheel(Network::ShortRange),
+        };
+        DetectOptions { min_face, ..base }
+    }
+}
+
+/// What runs after the first whole-photo pass.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Tiles {
+    /// Nothing: the first pass alone (MediaPipe's own rule).
+    Never,
+    /// Nothing after a portrait (see [`DetectOptions::portrait`]); otherwise a full-range
+    /// whole-photo pass when the first was short range, then tiles when they can find faces
+    /// the whole photo hides (see [`DetectOptions::tile_below`]).
+    #[default]
+    Auto,
+    /// The full-range whole-photo pass and the tiles always (the most recall, the most time).
+    Always,
 }
 
 /// Squares per BlazeFace batch in the tile passes.
@@ -117,6 +204,8 @@ pub struct AlignedCrop {
 #[derive(Clone, Debug)]
 pub struct Detector {
     blazeface: BlazeFace,
+    full_range: BlazeFaceFull,
+    anchors: [Vec<[f32; 2]>; 2],
     facemesh: FaceMesh,
     device: Device,
     /// Settings.
@@ -124,16 +213,26 @@ pub struct Detector {
 }
 
 impl Detector {
-    /// Loads both networks from the embedded weights, default options.
+    /// Loads the networks from the embedded weights, default options.
     ///
     /// # Errors
     /// [`DetectError::Network`] when the weights cannot be loaded on `device`.
     pub fn new(device: &Device) -> Result<Self, DetectError> {
+        Self::with_options(device, DetectOptions::default())
+    }
+
+    /// Loads the networks from the embedded weights, with `options`.
+    ///
+    /// # Errors
+    /// [`DetectError::Network`] when the weights cannot be loaded on `device`.
+    pub fn with_options(device: &Device, options: DetectOptions) -> Result<Self, DetectError> {
         Ok(Self {
             blazeface: BlazeFace::embedded(device)?,
+            full_range: BlazeFaceFull::embedded(device)?,
+            anchors: [Network::ShortRange.anchors(), Network::FullRange.anchors()],
             facemesh: FaceMesh::embedded(device)?,
             device: device.clone(),
-            options: DetectOptions::default(),
+            options,
         })
     }
 
@@ -159,7 +258,8 @@ impl Detector {
     }
 
     /// BlazeFace alone (no whole-image fallback): the faces scoring at least `min_score` on the
-    /// whole photo (exactly MediaPipe's) plus those only found on tiles (see [`tiles`]), sorted.
+    /// whole photo (exactly MediaPipe's) plus, when [`DetectOptions::tiles`] says so, those
+    /// only found on tiles (see [`tiles`]), sorted.
     ///
     /// # Errors
     /// [`DetectError::EmptyPhoto`], [`DetectError::Network`].
@@ -175,18 +275,56 @@ impl Detector {
             y: (hf - side) / 2.0,
             side,
         };
-        let whole_dets = self
-            .detect_squares(img, &[whole])?
-            .into_iter()
-            .flatten()
-            .collect();
-        let mut dets = decode::weighted_nms(whole_dets, self.options.nms_iou);
-        if self.options.min_tile_side == 0 {
-            return Ok(dets.iter().map(to_face).collect());
+        let first = self.options.network;
+        let mut dets = self.whole_photo(first, img, whole)?;
+        let long = side;
+        let portrait = dets.len() == 1
+            && dets[0].corners[2] - dets[0].corners[0] >= self.options.portrait * long
+            && dets[0].score >= self.options.portrait_score;
+        match self.options.tiles {
+            Tiles::Never => return Ok(dets.iter().map(to_face).collect()),
+            Tiles::Auto if portrait => return Ok(dets.iter().map(to_face).collect()),
+            Tiles::Auto | Tiles::Always => {}
+        }
+        // The full-range pass's faces (the first pass's when it was full range) decide on
+        // tiles: a short-range box over a crowd too small for it says little.
+        let full = if first == Network::ShortRange {
+            self.whole_photo(Network::FullRange, img, whole)?
+        } else {
+            dets.clone()
+        };
+        let smallest = full
+            .iter()
+            .map(|d| d.corners[2] - d.corners[0])
+            .fold(f32::INFINITY, f32::min);
+        let tile = self.options.tiles == Tiles::Always
+            || full.is_empty()
+            || smallest < self.options.tile_below * long;
+        if first == Network::ShortRange {
+            let new = tiles::new_faces(&dets, full, self.options.nms_iou);
+            dets.extend(new);
+        }
+        let grid = if tile {
+            tiles::grid(
+                w,
+                h,
+                self.options.min_face,
+                Network::FullRange.input_size(),
+                self.options.max_tiles,
+            )
+        } else {
+            Vec::new()
+        };
+        if grid.is_empty() {
+            let mut faces: Vec<Face> = dets.iter().map(to_face).collect();
+            faces.sort_by(|a, b| b.score.total_cmp(&a.score));
+            return Ok(faces);
         }
         let mut found = Vec::new();
-        let grid = tiles::grid(w, h, self.options.min_tile_side, self.options.max_tiles);
-        for (tile, raw) in grid.iter().zip(self.detect_squares(img, &grid)?) {
+        for (tile, raw) in grid
+            .iter()
+            .zip(self.detect_squares(Network::FullRange, img, &grid)?)
+        {
             let in_tile = decode::weighted_nms(raw, self.options.nms_iou);
             found.extend(
                 in_tile
@@ -213,16 +351,33 @@ impl Detector {
         Ok(faces)
     }
 
+    /// One whole-photo pass of `network` (MediaPipe's letterbox), after NMS.
+    fn whole_photo(
+        &self,
+        network: Network,
+        img: &RgbImage,
+        whole: tiles::Square,
+    ) -> Result<Vec<decode::RawDetection>, DetectError> {
+        let raw = self
+            .detect_squares(network, img, &[whole])?
+            .into_iter()
+            .flatten()
+            .collect();
+        Ok(decode::weighted_nms(raw, self.options.nms_iou))
+    }
+
     /// BlazeFace on squares of the photo (zero outside them), one batch per
     /// [`TILE_BATCH`] squares; per square, its detections in photo pixels before NMS. The
     /// whole-photo square is MediaPipe's letterbox: NMS and IoU are unchanged by this uniform
     /// scaling, so mapping before NMS equals the wheel's letterbox removal after it.
     fn detect_squares(
         &self,
+        network: Network,
         img: &RgbImage,
         squares: &[tiles::Square],
     ) -> Result<Vec<Vec<decode::RawDetection>>, DetectError> {
-        let n = blazeface::INPUT_SIZE;
+        let n = network.input_size();
+        let anchors = &self.anchors[usize::from(network == Network::FullRange)];
         let mut out = Vec::with_capacity(squares.len());
         for batch in squares.chunks(TILE_BATCH) {
             let mut pixels = Vec::with_capacity(batch.len() * n * n * 3);
@@ -239,14 +394,27 @@ impl Detector {
                 ));
             }
             let input = self.to_tensor(&pixels, batch.len(), n, 2.0 / 255.0, -1.0)?;
-            let res = self.blazeface.forward(&input)?;
-            let logits: Vec<Vec<f32>> = res.logits.to_vec2()?;
-            let regressors: Vec<f32> = res.regressors.flatten_all()?.to_vec1()?;
-            let per = blazeface::NUM_ANCHORS * blazeface::NUM_COORDS;
+            let (logits, regressors) = match network {
+                Network::ShortRange => {
+                    let res = self.blazeface.forward(&input)?;
+                    (res.logits, res.regressors)
+                }
+                Network::FullRange => {
+                    let res = self.full_range.forward(&input)?;
+                    (res.logits, res.regressors)
+                }
+            };
+            let logits: Vec<Vec<f32>> = logits.to_vec2()?;
+            let regressors: Vec<f32> = regressors.flatten_all()?.to_vec1()?;
+            let per = anchors.len() * blazeface::NUM_COORDS;
             for (i, sq) in batch.iter().enumerate() {
                 let regs = &regressors[i * per..(i + 1) * per];
                 let map = |x: f32, y: f32| [sq.x + x * sq.side, sq.y + y * sq.side];
-                let dets = decode::decode(&logits[i], regs, self.options.min_score)
+                let min_score = self
+                    .options
+                    .min_score
+                    .unwrap_or_else(|| network.min_score());
+                let dets = decode::decode(network, anchors, &logits[i], regs, min_score)
                     .into_iter()
                     .map(|d| {
                         let (a, b) = (

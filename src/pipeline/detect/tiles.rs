@@ -1,19 +1,22 @@
-//! Small faces in large photos: BlazeFace sees the whole photo at 128 x 128, so a face narrower
-//! than about 1/6 of the photo's longer side is lost. The detector therefore also runs on
-//! overlapping square tiles, each again scaled to 128 x 128, and adds the faces the whole-photo
-//! pass missed (its own detections stay exactly MediaPipe's). More windows mean more chances
-//! of a false positive, so the detector confirms each tile-only face with FaceMesh's
-//! face-presence score. More windows mean more chances
-//! of a false positive, so the detector confirms each tile-only face with FaceMesh's
-//! face-presence score.
+//! Small faces in large photos. The whole-photo pass sees the photo at 192 x 192 (full-range
+//! BlazeFace), and that network finds faces down to about [`MIN_FACE_INPUT`] input pixels, so
+//! a face narrower than 1/16 of the photo's longer side can be lost (a 32-pixel face in a
+//! 1080p frame is 3 input pixels). The detector then also runs the same network on square
+//! tiles and adds the faces the whole-photo pass missed (its own detections stay as they are).
+//! More windows mean more chances of a false positive, so each tile-only face must be confirmed
+//! by FaceMesh's face-presence score.
 //!
-//! Tile sides: the photo's shorter side (when the photo is not square), then halving while at
-//! least [`super::DetectOptions::min_tile_side`] and the total stays within
-//! [`super::DetectOptions::max_tiles`]; tiles overlap by half their side, so every face smaller
-//! than half a tile lies entirely inside one. BlazeFace finds faces down to about a quarter of
-//! its input, so 128-pixel tiles reach 32-pixel faces.
+//! Tile levels: the finest side is `16 x min_face` (so a face of `min_face` pixels is
+//! [`MIN_FACE_INPUT`] input pixels), each next level 4 times larger, up to the photo's shorter
+//! side; tiles of a level overlap by a quarter of their side, so every face up to that size lies
+//! entirely inside one, and the next level's finest faces are a quarter of its side. A level
+//! that would bring the total over the limit is left out with all finer ones.
 
 use super::decode::{RawDetection, iou, weighted_nms};
+
+/// Face width, in network input pixels, that full-range BlazeFace still finds reliably
+/// (measured in `docs/frontend.md`: 15 of 16 faces at 10 input pixels, 5 of 16 at 7.7).
+pub const MIN_FACE_INPUT: f32 = 12.0;
 
 /// A square region of the photo, pixels: top-left corner and side.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -26,13 +29,13 @@ pub struct Square {
     pub side: f32,
 }
 
-/// Start positions along an axis of length `len` for windows of `side`, stride `side / 2`, the
+/// Start positions along an axis of length `len` for windows of `side`, stride `step`, the
 /// last one flush with the end.
-fn starts(len: u32, side: u32) -> Vec<u32> {
+fn starts(len: u32, side: u32, step: u32) -> Vec<u32> {
     if side >= len {
         return vec![0];
     }
-    let step = (side / 2).max(1);
+    let step = step.max(1);
     let mut out: Vec<u32> = (0..)
         .map(|k| k * step)
         .take_while(|&s| s + side < len)
@@ -41,18 +44,33 @@ fn starts(len: u32, side: u32) -> Vec<u32> {
     out
 }
 
-/// The tiles of every level for a `width x height` photo (none for a square photo smaller
-/// than `2 * min_side`), coarse to fine; a level that would bring the total over `max_tiles`
-/// is left out with all finer ones.
+/// The tiles of every level for a `width x height` photo and network input side `input`,
+/// coarse to fine (see the module notes): none when the whole-photo pass already sees faces of
+/// `min_face` pixels at [`MIN_FACE_INPUT`] or more.
 #[must_use]
-pub fn grid(width: u32, height: u32, min_side: u32, max_tiles: usize) -> Vec<Square> {
-    let mut side = width.min(height);
-    if side == width.max(height) {
-        side /= 2;
+pub fn grid(width: u32, height: u32, min_face: u32, input: usize, max_tiles: usize) -> Vec<Square> {
+    let long = width.max(height) as f32;
+    let short = width.min(height);
+    if min_face == 0 || min_face as f32 * input as f32 / long >= MIN_FACE_INPUT {
+        return Vec::new();
+    }
+    let finest = (min_face as f32 * input as f32 / MIN_FACE_INPUT).round() as u32;
+    // The whole-photo pass finds faces from `whole_min` photo pixels up; a level of side s
+    // finds those from s / 16 to s / 4 (the overlap).
+    let whole_min = long * MIN_FACE_INPUT / input as f32;
+    let mut sides = Vec::new();
+    let mut side = finest.max(1);
+    loop {
+        sides.push(side.min(short));
+        if side as f32 / 4.0 >= whole_min || side >= short {
+            break;
+        }
+        side *= 4;
     }
     let mut out = Vec::new();
-    while side >= min_side.max(1) {
-        let (ys, xs) = (starts(height, side), starts(width, side));
+    for &side in sides.iter().rev() {
+        let step = side - side / 4;
+        let (ys, xs) = (starts(height, side, step), starts(width, side, step));
         if out.len() + ys.len() * xs.len() > max_tiles {
             break;
         }
@@ -65,7 +83,6 @@ pub fn grid(width: u32, height: u32, min_side: u32, max_tiles: usize) -> Vec<Squ
                 });
             }
         }
-        side /= 2;
     }
     out
 }
@@ -137,15 +154,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn grid_covers_the_photo_with_half_overlap() {
-        assert_eq!(starts(1024, 600), vec![0, 300, 424]);
-        assert_eq!(starts(600, 600), vec![0]);
-        let g = grid(1024, 600, 256, 100);
-        // 600-pixel tiles: 3 x 1; 300-pixel tiles: 6 x 3.
-        assert_eq!(g.len(), 3 + 18);
-        assert!(grid(200, 200, 256, 100).is_empty());
-        assert_eq!(grid(1024, 600, 256, 20).len(), 3);
-        assert_eq!(grid(512, 512, 256, 100).len(), 9);
+    fn grid_levels_reach_the_smallest_face() {
+        assert_eq!(starts(1024, 600, 450), vec![0, 424]);
+        assert_eq!(starts(600, 600, 450), vec![0]);
+        // 1080p, 32-pixel faces: 512-pixel tiles (32 px -> 12 input px), stride 384: 5 x 3;
+        // their quarter (128 px) reaches the whole-photo pass's 120 px.
+        let g = grid(1920, 1080, 32, 192, 100);
+        assert_eq!(g.len(), 15);
+        assert!(g.iter().all(|t| t.side == 512.0));
+        // Every point of the photo lies in a tile.
+        for (x, y) in [(0.0, 0.0), (1919.0, 1079.0), (700.0, 500.0)] {
+            assert!(
+                g.iter()
+                    .any(|t| t.x <= x && x < t.x + t.side && t.y <= y && y < t.y + t.side)
+            );
+        }
+        // 12 megapixels: 2048-pixel tiles (3 x 2) for faces of 128-512 px, then 512 (11 x 8).
+        let g = grid(4000, 3000, 32, 192, 200);
+        assert_eq!(g.len(), 6 + 88);
+        assert_eq!((g[0].side, g[6].side), (2048.0, 512.0));
+        assert_eq!(grid(4000, 3000, 32, 192, 50).len(), 6);
+        // The whole-photo pass already sees 32-pixel faces of a 500-pixel photo at 12.3 px.
+        assert!(grid(500, 375, 32, 192, 100).is_empty());
+        assert!(grid(1920, 1080, 0, 192, 100).is_empty());
+        // Over the limit: the level is left out.
+        assert!(grid(1920, 1080, 32, 192, 10).is_empty());
     }
 
     #[test]
