@@ -156,7 +156,9 @@ fn wheel_times(path: &std::path::Path) -> Result<Vec<(String, f64, f64)>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let v: serde_json::Value = serde_json::from_str(&text)?;
-    let rows = v["rows"].as_array().context("no `rows` in the wheel's timings")?;
+    let rows = v["rows"]
+        .as_array()
+        .context("no `rows` in the wheel's timings")?;
     Ok(rows
         .iter()
         .filter_map(|r| {
