@@ -103,7 +103,7 @@ fn main() -> Result<()> {
             ("Visage", detector.clone()),
             (
                 "no small-photo fallback",
-                with_options(&detector, Network::FullRange, 0, Tiles::Auto),
+                with_options(&detector, Network::ShortRange, 0, Tiles::Auto),
             ),
         ];
         for mode in [Mode::SmallPhoto, Mode::Canvas, Mode::TightCrop] {

@@ -16,7 +16,7 @@
 //! # Ok(()) }
 //! ```
 
-use super::layers::{Padding, Pointwise, ResBlock, Stem};
+use super::layers::{Activation, Padding, Pointwise, ResBlock, Stem};
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
@@ -153,7 +153,7 @@ impl BlazeFace {
     /// Wrong input shape.
     pub fn forward(&self, xs: &Tensor) -> Result<Output> {
         let b = xs.dim(0)?;
-        let mut x = self.stem.forward(xs)?.relu()?;
+        let mut x = self.stem.forward_with(xs, Some(&Activation::Relu))?;
         let mut x16 = None;
         for (i, block) in self.blocks.iter().enumerate() {
             x = block.forward(&x)?;

@@ -14,7 +14,7 @@
 //! Weights: `weights/blazeface_full.safetensors` (1 MB, float16, 64 % zeros: the wheel's weights
 //! are pruned and stored sparse), converted by `tools/convert_full_range.py` (Apache-2.0).
 
-use super::layers::{Depthwise3x3, Padding, Pointwise, Stem};
+use super::layers::{Activation, Depthwise3x3, Padding, Pointwise, Stem};
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
@@ -93,13 +93,10 @@ impl Bottleneck {
 
 impl Module for Bottleneck {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        let ys = self.pw1.forward(&self.dw1.forward(xs)?)?.relu()?;
-        let ys = self.pw2.forward(&self.dw2.forward(&ys)?)?;
-        if self.residual {
-            (xs + ys)?.relu()
-        } else {
-            ys.relu()
-        }
+        let relu = Some(&Activation::Relu);
+        let ys = self.pw1.forward_with(&self.dw1.forward(xs)?, None, relu)?;
+        let skip = self.residual.then_some(xs);
+        self.pw2.forward_with(&self.dw2.forward(&ys)?, skip, relu)
     }
 }
 
@@ -266,14 +263,14 @@ impl BlazeFaceFull {
     /// Wrong input shape.
     pub fn forward(&self, xs: &Tensor) -> Result<Output> {
         let b = xs.dim(0)?;
-        let mut x = self.stem.forward(xs)?.relu()?;
+        let mut x = self.stem.forward_with(xs, Some(&Activation::Relu))?;
         let mut skips = Vec::new();
         for (s, blocks) in self.encoder.iter().enumerate() {
             for block in blocks {
                 x = block.forward(&x)?;
             }
             if let Some(lateral) = s.checked_sub(1).and_then(|i| self.laterals.get(i)) {
-                skips.push(lateral.forward(&x)?.relu()?);
+                skips.push(lateral.forward_with(&x, None, Some(&Activation::Relu))?);
             }
         }
         for ((reduce, blocks), skip) in self
@@ -282,7 +279,8 @@ impl BlazeFaceFull {
             .zip(&self.decoder)
             .zip(skips.iter().rev())
         {
-            x = (upsample2(&reduce.forward(&x)?.relu()?)? + skip)?;
+            let reduced = reduce.forward_with(&x, None, Some(&Activation::Relu))?;
+            x = (upsample2(&reduced)? + skip)?;
             for block in blocks {
                 x = block.forward(&x)?;
             }

@@ -48,33 +48,68 @@ impl CustomOp1 for DepthwiseNhwc {
         let src = &data[start..end];
         let (ho, wo) = (h.div_ceil(self.stride), w.div_ceil(self.stride));
         let mut out = vec![0f32; b * ho * wo * c];
-        for (pix, dst) in out.chunks_exact_mut(c).enumerate() {
-            let (bi, i, j) = (pix / (ho * wo), (pix / wo) % ho, pix % wo);
-            dst.copy_from_slice(&self.bias);
+        let dims = DepthwiseDims { h, w, c, ho, wo };
+        self.run(src, &mut out, &dims);
+        Ok((CpuStorage::F32(out), Shape::from((b, ho, wo, c))))
+    }
+}
+
+/// Input and output sizes of one depthwise call (the batch is the output's row count / `ho`).
+struct DepthwiseDims {
+    h: usize,
+    w: usize,
+    c: usize,
+    ho: usize,
+    wo: usize,
+}
+
+impl DepthwiseNhwc {
+    /// The loops: one output row at a time; per tap, the range of output columns whose input
+    /// column is inside the image is computed once, so the inner loops carry no bounds logic.
+    fn run(&self, src: &[f32], out: &mut [f32], d: &DepthwiseDims) {
+        let DepthwiseDims {
+            h, w, c, ho, wo, ..
+        } = *d;
+        let s = self.stride;
+        // Output columns j with 0 <= j * s + kx - pad_left < w.
+        let cols = |kx: usize| {
+            let first = self.pad_left.saturating_sub(kx).div_ceil(s);
+            let end = (w + self.pad_left).saturating_sub(kx).div_ceil(s).min(wo);
+            first..end.max(first)
+        };
+        let ranges = [cols(0), cols(1), cols(2)];
+        for (r, row) in out.chunks_exact_mut(wo * c).enumerate() {
+            let (bi, i) = (r / ho, r % ho);
+            for dst in row.chunks_exact_mut(c) {
+                dst.copy_from_slice(&self.bias);
+            }
             for ky in 0..3 {
-                let Some(y) = (i * self.stride + ky)
-                    .checked_sub(self.pad_top)
-                    .filter(|&y| y < h)
-                else {
+                let Some(y) = (i * s + ky).checked_sub(self.pad_top).filter(|&y| y < h) else {
                     continue;
                 };
-                for kx in 0..3 {
-                    let Some(x) = (j * self.stride + kx)
-                        .checked_sub(self.pad_left)
-                        .filter(|&x| x < w)
-                    else {
-                        continue;
-                    };
-                    let at = ((bi * h + y) * w + x) * c;
-                    let inp = &src[at..at + c];
-                    let wt = &self.weights[(ky * 3 + kx) * c..(ky * 3 + kx + 1) * c];
-                    for ((d, &v), &k) in dst.iter_mut().zip(inp).zip(wt) {
-                        *d += v * k;
+                let src_row = &src[(bi * h + y) * w * c..(bi * h + y + 1) * w * c];
+                for (kx, range) in ranges.iter().enumerate() {
+                    let tap = ky * 3 + kx;
+                    let wt = &self.weights[tap * c..(tap + 1) * c];
+                    for j in range.clone() {
+                        let x = j * s + kx - self.pad_left;
+                        multiply_add(
+                            &mut row[j * c..(j + 1) * c],
+                            &src_row[x * c..(x + 1) * c],
+                            wt,
+                        );
                     }
                 }
             }
         }
-        Ok((CpuStorage::F32(out), Shape::from((b, ho, wo, c))))
+    }
+}
+
+/// `dst += a * b`, element-wise.
+#[inline(always)]
+fn multiply_add(dst: &mut [f32], a: &[f32], b: &[f32]) {
+    for ((d, &x), &y) in dst.iter_mut().zip(a).zip(b) {
+        *d += x * y;
     }
 }
 
@@ -167,5 +202,116 @@ impl CustomOp1 for MaxPool2Nhwc {
             }
         }
         Ok((CpuStorage::F32(out), Shape::from((b, ho, wo, c))))
+    }
+}
+
+/// The activation of [`BiasResidualAct`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Act {
+    /// None (linear).
+    Identity,
+    /// `max(x, 0)`.
+    Relu,
+    /// `x` for `x >= 0`, `slope[c] * x` below.
+    PRelu(Vec<f32>),
+}
+
+/// `act(x + bias + residual)` on NHWC maps in one pass: `x` `[..., C]` (a 1x1 convolution's
+/// product before its bias), `residual` `[..., R]` with `R <= C` (a block's skip; its missing
+/// channels are zeros, as the networks' channel-growing blocks pad them), or none.
+#[derive(Clone, Debug)]
+pub struct BiasResidualAct {
+    /// `bias[c]`.
+    pub bias: Vec<f32>,
+    /// The activation.
+    pub act: Act,
+}
+
+impl BiasResidualAct {
+    fn run(&self, x: &[f32], res: Option<(&[f32], usize)>) -> Vec<f32> {
+        let c = self.bias.len();
+        let mut out = x.to_vec();
+        for (p, px) in out.chunks_exact_mut(c).enumerate() {
+            for (v, b) in px.iter_mut().zip(&self.bias) {
+                *v += b;
+            }
+            if let Some((r, rc)) = res {
+                for (v, s) in px.iter_mut().zip(&r[p * rc..(p + 1) * rc]) {
+                    *v += s;
+                }
+            }
+            match &self.act {
+                Act::Identity => {}
+                Act::Relu => px.iter_mut().for_each(|v| *v = v.max(0.0)),
+                Act::PRelu(slope) => {
+                    for (v, a) in px.iter_mut().zip(slope) {
+                        *v = if *v < 0.0 { *v * a } else { *v };
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The contiguous f32 data of a CPU storage, or an error naming `op`.
+fn contiguous<'a>(op: &str, storage: &'a CpuStorage, layout: &Layout) -> Result<&'a [f32]> {
+    let CpuStorage::F32(data) = storage else {
+        bail!("{op}: f32 only")
+    };
+    let Some((start, end)) = layout.contiguous_offsets() else {
+        bail!("{op}: contiguous input only")
+    };
+    Ok(&data[start..end])
+}
+
+impl CustomOp1 for BiasResidualAct {
+    fn name(&self) -> &'static str {
+        "bias-act-nhwc"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+        let x = contiguous(self.name(), storage, layout)?;
+        if layout.shape().dims().last() != Some(&self.bias.len()) {
+            bail!(
+                "bias-act-nhwc: {:?} vs {} channels",
+                layout.shape(),
+                self.bias.len()
+            );
+        }
+        Ok((CpuStorage::F32(self.run(x, None)), layout.shape().clone()))
+    }
+}
+
+impl candle_core::CustomOp2 for BiasResidualAct {
+    fn name(&self) -> &'static str {
+        "bias-residual-act-nhwc"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let x = contiguous("bias-residual-act-nhwc", s1, l1)?;
+        let r = contiguous("bias-residual-act-nhwc", s2, l2)?;
+        let c = self.bias.len();
+        let rc = l2.shape().dims().last().copied().unwrap_or(0);
+        if l1.shape().dims().last() != Some(&c)
+            || rc > c
+            || x.len() / c.max(1) != r.len() / rc.max(1)
+        {
+            bail!(
+                "bias-residual-act-nhwc: {:?} + {:?}, {c} channels",
+                l1.shape(),
+                l2.shape()
+            );
+        }
+        Ok((
+            CpuStorage::F32(self.run(x, Some((r, rc)))),
+            l1.shape().clone(),
+        ))
     }
 }

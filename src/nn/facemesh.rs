@@ -126,7 +126,7 @@ impl Head {
         for block in &self.before {
             x = block.forward(&x)?;
         }
-        x = self.reduce_act.forward(&self.reduce.forward(&x)?)?;
+        x = self.reduce.forward_with(&x, None, Some(&self.reduce_act))?;
         for block in &self.after {
             x = block.forward(&x)?;
         }
@@ -205,7 +205,7 @@ impl FaceMesh {
     /// Wrong input shape.
     pub fn forward(&self, xs: &Tensor) -> Result<Output> {
         let b = xs.dim(0)?;
-        let mut x = self.stem_act.forward(&self.stem.forward(xs)?)?;
+        let mut x = self.stem.forward_with(xs, Some(&self.stem_act))?;
         for block in &self.blocks {
             x = block.forward(&x)?;
         }

@@ -43,6 +43,7 @@ pub struct Stem {
     /// The weight as `[k * k * I, O]` for the im2col + matmul form.
     matrix: Tensor,
     bias: Tensor,
+    bias_values: Vec<f32>,
     k: usize,
     padding: Padding,
 }
@@ -64,10 +65,12 @@ impl Stem {
             .permute((2, 3, 1, 0))?
             .reshape((k * k * c_in, c_out))?
             .contiguous()?;
+        let bias = vb.get(c_out, "bias")?;
         Ok(Self {
             weight,
             matrix,
-            bias: vb.get(c_out, "bias")?,
+            bias_values: bias.to_vec1()?,
+            bias,
             k,
             padding,
         })
@@ -78,6 +81,14 @@ impl Stem {
     /// # Errors
     /// Shape mismatches.
     pub fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        self.forward_with(xs, None)
+    }
+
+    /// [`Stem::forward`] then `act`; on the CPU the bias and the activation are one pass.
+    ///
+    /// # Errors
+    /// Shape mismatches.
+    pub fn forward_with(&self, xs: &Tensor, act: Option<&Activation>) -> Result<Tensor> {
         let (b, _, h, w) = xs.dims4()?;
         let (t, bt) = self.padding.amounts(h, self.k, 2);
         let (l, r) = self.padding.amounts(w, self.k, 2);
@@ -94,10 +105,20 @@ impl Stem {
                 .permute((0, 2, 3, 1))?
                 .contiguous()?
                 .apply_op1_no_bwd(&op)?;
-            let ys = cols.matmul(&self.matrix)?.broadcast_add(&self.bias)?;
-            return ys.reshape((b, ho, wo, ()));
+            let op = super::cpu_kernels::BiasResidualAct {
+                bias: self.bias_values.clone(),
+                act: act.map_or(super::cpu_kernels::Act::Identity, Activation::kernel),
+            };
+            return cols
+                .matmul(&self.matrix)?
+                .apply_op1_no_bwd(&op)?
+                .reshape((b, ho, wo, ()));
         }
-        self.forward_conv(xs)
+        let ys = self.forward_conv(xs)?;
+        match act {
+            Some(a) => a.forward(&ys),
+            None => Ok(ys),
+        }
     }
 
     /// The portable form: explicit padding and candle's conv2d (any device).
@@ -218,6 +239,7 @@ impl Depthwise3x3 {
 pub struct Pointwise {
     weight: Tensor,
     bias: Tensor,
+    bias_values: Vec<f32>,
     k: usize,
 }
 
@@ -234,11 +256,52 @@ impl Pointwise {
             .reshape((c_out, k * k * c_in))?
             .t()?
             .contiguous()?;
+        let bias = vb.get(c_out, "bias")?;
         Ok(Self {
             weight,
-            bias: vb.get(c_out, "bias")?,
+            bias_values: bias.to_vec1()?,
+            bias,
             k,
         })
+    }
+
+    /// 1x1 only: `act(conv(x) + residual)`, the residual's missing trailing channels taken as
+    /// zeros (a channel-growing block). On the CPU the bias, residual and activation are one
+    /// fused pass after the matmul ([`super::cpu_kernels::BiasResidualAct`]).
+    ///
+    /// # Errors
+    /// Shape mismatches.
+    pub fn forward_with(
+        &self,
+        xs: &Tensor,
+        residual: Option<&Tensor>,
+        act: Option<&Activation>,
+    ) -> Result<Tensor> {
+        let (b, h, w, c) = xs.dims4()?;
+        let c_out = self.weight.dim(1)?;
+        if self.k == 1 && xs.device().is_cpu() && xs.dtype() == candle_core::DType::F32 {
+            let op = super::cpu_kernels::BiasResidualAct {
+                bias: self.bias_values.clone(),
+                act: act.map_or(super::cpu_kernels::Act::Identity, Activation::kernel),
+            };
+            let ys = xs
+                .reshape((b * h * w, c))?
+                .matmul(&self.weight)?
+                .reshape((b, h, w, c_out))?;
+            return match residual {
+                Some(r) => ys.apply_op2_no_bwd(&r.contiguous()?, &op),
+                None => ys.apply_op1_no_bwd(&op),
+            };
+        }
+        let mut ys = self.forward(xs)?;
+        if let Some(r) = residual {
+            let grow = c_out - r.dim(D::Minus1)?;
+            ys = (ys + r.pad_with_zeros(D::Minus1, 0, grow)?)?;
+        }
+        match act {
+            Some(a) => a.forward(&ys),
+            None => Ok(ys),
+        }
     }
 }
 
@@ -265,8 +328,8 @@ impl Module for Pointwise {
 pub enum Activation {
     /// `max(x, 0)`.
     Relu,
-    /// `max(x, 0) + a_c * min(x, 0)` with one slope per channel, `weight` [C].
-    PRelu(Tensor),
+    /// `max(x, 0) + a_c * min(x, 0)` with one slope per channel, `weight` [C] (and its values).
+    PRelu(Tensor, Vec<f32>),
 }
 
 impl Activation {
@@ -275,7 +338,17 @@ impl Activation {
     /// # Errors
     /// Missing tensor or wrong shape.
     pub fn prelu(vb: VarBuilder, c: usize) -> Result<Self> {
-        Ok(Self::PRelu(vb.get(c, "weight")?))
+        let weight = vb.get(c, "weight")?;
+        let values = weight.to_vec1()?;
+        Ok(Self::PRelu(weight, values))
+    }
+
+    /// The same activation for the fused CPU kernel.
+    fn kernel(&self) -> super::cpu_kernels::Act {
+        match self {
+            Self::Relu => super::cpu_kernels::Act::Relu,
+            Self::PRelu(_, slope) => super::cpu_kernels::Act::PRelu(slope.clone()),
+        }
     }
 }
 
@@ -283,7 +356,7 @@ impl Module for Activation {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
         match self {
             Self::Relu => xs.relu(),
-            Self::PRelu(a) => {
+            Self::PRelu(a, _) => {
                 let pos = xs.relu()?;
                 pos.clone() + (xs - pos)?.broadcast_mul(a)?
             }
@@ -299,7 +372,6 @@ pub struct ResBlock {
     pw: Pointwise,
     act: Activation,
     stride: usize,
-    grow: usize,
 }
 
 impl ResBlock {
@@ -325,7 +397,6 @@ impl ResBlock {
             pw: Pointwise::new(vb.pp("pw"), c_in, c_out, 1)?,
             act,
             stride,
-            grow: c_out - c_in,
         })
     }
 }
@@ -333,16 +404,13 @@ impl ResBlock {
 impl Module for ResBlock {
     /// `[B, H, W, I]` -> `[B, H / stride, W / stride, O]`.
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        let ys = self.pw.forward(&self.dw.forward(xs)?)?;
-        let mut res = if self.stride == 2 {
+        let res = if self.stride == 2 {
             max_pool2(xs)?
         } else {
             xs.clone()
         };
-        if self.grow > 0 {
-            res = res.pad_with_zeros(D::Minus1, 0, self.grow)?;
-        }
-        self.act.forward(&(res + ys)?)
+        self.pw
+            .forward_with(&self.dw.forward(xs)?, Some(&res), Some(&self.act))
     }
 }
 

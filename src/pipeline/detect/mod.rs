@@ -301,6 +301,14 @@ impl Detector {
             || full.is_empty()
             || smallest < self.options.tile_below * long;
         if first == Network::ShortRange {
+            // A face short range saw at a few input pixels takes the full-range box (seen at 1.5
+            // times the size), as tiles do below.
+            tiles::sharpen(
+                &mut dets,
+                &full,
+                self.options.nms_iou,
+                self.options.refine_below * long,
+            );
             let new = tiles::new_faces(&dets, full, self.options.nms_iou);
             dets.extend(new);
         }

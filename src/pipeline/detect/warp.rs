@@ -122,13 +122,20 @@ fn sample_fixed_point(img: &RgbImage, x: f64, y: f64, border: Border) -> [u8; 3]
         fy * (32 - fx),
         fy * fx,
     ];
-    let taps = [(x0, y0), (x0 + 1, y0), (x0, y0 + 1), (x0 + 1, y0 + 1)];
+    let (w, h) = (i64::from(img.width()), i64::from(img.height()));
+    let raw = img.as_raw();
     let mut acc = [0i64; 3];
-    for (&(px, py), &w) in taps.iter().zip(&weights) {
-        if let Some(p) = pixel(img, px, py, border) {
-            for (a, &v) in acc.iter_mut().zip(&p) {
-                *a += w * 32 * i64::from(v);
-            }
+    for (k, &wt) in weights.iter().enumerate() {
+        let (px, py) = (x0 + (k as i64 & 1), y0 + (k as i64 >> 1));
+        let (px, py) = match border {
+            Border::Zero if px < 0 || py < 0 || px >= w || py >= h => continue,
+            Border::Zero => (px, py),
+            Border::Replicate => (px.clamp(0, w - 1), py.clamp(0, h - 1)),
+        };
+        // In range by construction.
+        let at = usize::try_from((py * w + px) * 3).unwrap_or(0);
+        for (a, &v) in acc.iter_mut().zip(&raw[at..at + 3]) {
+            *a += wt * 32 * i64::from(v);
         }
     }
     acc.map(|a| u8::try_from(((a + (1 << 14)) >> 15).clamp(0, 255)).unwrap_or(u8::MAX))
