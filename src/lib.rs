@@ -25,6 +25,12 @@
 //!
 //! No two files import each other, directly or in a loop.
 
+/// mimalloc keeps freed pages for reuse: every candle op allocates its output, and with glibc's
+/// malloc the large ones went back to the operating system and were faulted in again on the next
+/// inference (up to 1 ms per 96 x 96 layer; docs/frontend.md, "Speed").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod app;
 pub mod architecture;
 pub mod batch;

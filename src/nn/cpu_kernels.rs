@@ -231,21 +231,27 @@ impl BiasResidualAct {
     fn run(&self, x: &[f32], res: Option<(&[f32], usize)>) -> Vec<f32> {
         let c = self.bias.len();
         let mut out = x.to_vec();
-        for (p, px) in out.chunks_exact_mut(c).enumerate() {
-            for (v, b) in px.iter_mut().zip(&self.bias) {
-                *v += b;
-            }
-            if let Some((r, rc)) = res {
-                for (v, s) in px.iter_mut().zip(&r[p * rc..(p + 1) * rc]) {
-                    *v += s;
+        // `(x + bias) + residual` in this order (the portable form's, so results do not move),
+        // then the activation; branch-free loops the compiler vectorises.
+        for px in out.chunks_exact_mut(c) {
+            px.iter_mut().zip(&self.bias).for_each(|(v, b)| *v += b);
+        }
+        match res {
+            Some((r, rc)) if rc == c => out.iter_mut().zip(r).for_each(|(v, s)| *v += s),
+            Some((r, rc)) => {
+                for (px, rp) in out.chunks_exact_mut(c).zip(r.chunks_exact(rc.max(1))) {
+                    px.iter_mut().zip(rp).for_each(|(v, s)| *v += s);
                 }
             }
-            match &self.act {
-                Act::Identity => {}
-                Act::Relu => px.iter_mut().for_each(|v| *v = v.max(0.0)),
-                Act::PRelu(slope) => {
+            None => {}
+        }
+        match &self.act {
+            Act::Identity => {}
+            Act::Relu => out.iter_mut().for_each(|v| *v = v.max(0.0)),
+            Act::PRelu(slope) => {
+                for px in out.chunks_exact_mut(c) {
                     for (v, a) in px.iter_mut().zip(slope) {
-                        *v = if *v < 0.0 { *v * a } else { *v };
+                        *v = v.max(0.0) + a * v.min(0.0);
                     }
                 }
             }
