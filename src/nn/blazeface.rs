@@ -183,34 +183,14 @@ impl BlazeFace {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::test_util::{fixture_tensor, floats, raw_reference};
+    use crate::nn::test_util::{detector_errors, fixture_tensor, raw_reference};
 
     /// Largest |logit - reference| over all anchors, and over the top anchors' regressors.
     fn max_errors(cfg: &Config) -> (f32, f32) {
         let net = BlazeFace::with_config(cfg, &Device::Cpu).unwrap();
         let input = fixture_tensor("blazeface_input.png", 2.0 / 255.0, -1.0);
         let out = net.forward(&input).unwrap();
-        let reference = raw_reference();
-        let want = floats(&reference["blazeface"]["logits"]);
-        let got: Vec<f32> = out.logits.flatten_all().unwrap().to_vec1().unwrap();
-        let logit_err = got
-            .iter()
-            .zip(&want)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f32::max);
-        let regs: Vec<Vec<f32>> = out.regressors.squeeze(0).unwrap().to_vec2().unwrap();
-        let mut reg_err = 0f32;
-        let tops = reference["blazeface"]["top_anchors"].as_array().unwrap();
-        for (i, anchor) in tops.iter().enumerate() {
-            let want = floats(&reference["blazeface"]["top_regressors"][i]);
-            let got = &regs[anchor.as_u64().unwrap() as usize];
-            reg_err = got
-                .iter()
-                .zip(&want)
-                .map(|(a, b)| (a - b).abs())
-                .fold(reg_err, f32::max);
-        }
-        (logit_err, reg_err)
+        detector_errors(&out.logits, &out.regressors, &raw_reference()["blazeface"])
     }
 
     /// Reference: TFLite's own interpreter on the same input (tools/reference_tflite.py).

@@ -295,7 +295,7 @@ impl BlazeFaceFull {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::test_util::{fixture_tensor, floats};
+    use crate::nn::test_util::{detector_errors, fixture_tensor};
 
     fn reference() -> serde_json::Value {
         serde_json::from_str(include_str!("../../tests/fixtures/mediapipe_raw_full.json")).unwrap()
@@ -306,28 +306,7 @@ mod tests {
         let net = BlazeFaceFull::with_config(cfg, &Device::Cpu).unwrap();
         let input = fixture_tensor("blazeface_full_input.png", 2.0 / 255.0, -1.0);
         let out = net.forward(&input).unwrap();
-        let reference = reference();
-        let want = floats(&reference["logits"]);
-        let got: Vec<f32> = out.logits.flatten_all().unwrap().to_vec1().unwrap();
-        assert_eq!(got.len(), want.len());
-        let logit_err = got
-            .iter()
-            .zip(&want)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f32::max);
-        let regs: Vec<Vec<f32>> = out.regressors.squeeze(0).unwrap().to_vec2().unwrap();
-        let mut reg_err = 0f32;
-        let tops = reference["top_anchors"].as_array().unwrap();
-        for (i, anchor) in tops.iter().enumerate() {
-            let want = floats(&reference["top_regressors"][i]);
-            let got = &regs[anchor.as_u64().unwrap() as usize];
-            reg_err = got
-                .iter()
-                .zip(&want)
-                .map(|(a, b)| (a - b).abs())
-                .fold(reg_err, f32::max);
-        }
-        (logit_err, reg_err)
+        detector_errors(&out.logits, &out.regressors, &reference())
     }
 
     /// Reference: TFLite's own interpreter on the same input (tools/reference_tflite.py).

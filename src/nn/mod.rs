@@ -51,6 +51,36 @@ pub(crate) mod test_util {
         serde_json::from_str(include_str!("../../tests/fixtures/mediapipe_raw.json")).unwrap()
     }
 
+    /// Largest |logit - reference| over all anchors, and over the reference's top anchors'
+    /// regressors, for a BlazeFace network's outputs against TFLite's (`reference` holds
+    /// `logits`, `top_anchors` and `top_regressors`).
+    pub fn detector_errors(
+        logits: &Tensor,
+        regressors: &Tensor,
+        reference: &serde_json::Value,
+    ) -> (f32, f32) {
+        let max_diff = |got: &[f32], want: &[f32]| {
+            assert_eq!(got.len(), want.len());
+            got.iter()
+                .zip(want)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max)
+        };
+        let got: Vec<f32> = logits.flatten_all().unwrap().to_vec1().unwrap();
+        let logit_err = max_diff(&got, &floats(&reference["logits"]));
+        let regs: Vec<Vec<f32>> = regressors.squeeze(0).unwrap().to_vec2().unwrap();
+        let tops = reference["top_anchors"].as_array().unwrap();
+        let reg_err = tops
+            .iter()
+            .enumerate()
+            .map(|(i, anchor)| {
+                let got = &regs[anchor.as_u64().unwrap() as usize];
+                max_diff(got, &floats(&reference["top_regressors"][i]))
+            })
+            .fold(0.0, f32::max);
+        (logit_err, reg_err)
+    }
+
     /// A JSON array of numbers as f32.
     pub fn floats(v: &serde_json::Value) -> Vec<f32> {
         v.as_array()
