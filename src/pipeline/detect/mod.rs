@@ -277,13 +277,12 @@ impl Detector {
         };
         let first = self.options.network;
         let mut dets = self.whole_photo(first, img, whole)?;
-        let long = side;
         let portrait = dets.len() == 1
-            && dets[0].corners[2] - dets[0].corners[0] >= self.options.portrait * long
+            && dets[0].corners[2] - dets[0].corners[0] >= self.options.portrait * side
             && dets[0].score >= self.options.portrait_score;
         match self.options.tiles {
-            Tiles::Never => return Ok(dets.iter().map(to_face).collect()),
-            Tiles::Auto if portrait => return Ok(dets.iter().map(to_face).collect()),
+            Tiles::Never => return Ok(sorted_faces(&dets)),
+            Tiles::Auto if portrait => return Ok(sorted_faces(&dets)),
             Tiles::Auto | Tiles::Always => {}
         }
         // The full-range pass's faces (the first pass's when it was full range) decide on
@@ -299,39 +298,55 @@ impl Detector {
             .fold(f32::INFINITY, f32::min);
         let tile = self.options.tiles == Tiles::Always
             || full.is_empty()
-            || smallest < self.options.tile_below * long;
+            || smallest < self.options.tile_below * side;
         if first == Network::ShortRange {
             // A face short range saw at a few input pixels takes the full-range box (seen at 1.5
             // times the size), as tiles do below.
-            tiles::sharpen(
-                &mut dets,
-                &full,
-                self.options.nms_iou,
-                self.options.refine_below * long,
-            );
-            let new = tiles::new_faces(&dets, full, self.options.nms_iou);
-            dets.extend(new);
+            self.merge(&mut dets, full, side);
         }
-        let grid = if tile {
-            tiles::grid(
-                w,
-                h,
-                self.options.min_face,
-                Network::FullRange.input_size(),
-                self.options.max_tiles,
-            )
-        } else {
-            Vec::new()
-        };
-        if grid.is_empty() {
-            let mut faces: Vec<Face> = dets.iter().map(to_face).collect();
-            faces.sort_by(|a, b| b.score.total_cmp(&a.score));
-            return Ok(faces);
+        if !tile {
+            return Ok(sorted_faces(&dets));
         }
+        let grid = tiles::grid(
+            w,
+            h,
+            self.options.min_face,
+            Network::FullRange.input_size(),
+            self.options.max_tiles,
+        );
+        self.with_tile_faces(img, dets, &grid)
+    }
+
+    /// Adds the faces of a later pass to `dets`: small boxes of `dets` take the overlapping
+    /// later box ([`tiles::sharpen`]), faces no earlier detection overlaps are appended.
+    /// Returns how many were appended (at the end of `dets`).
+    fn merge(
+        &self,
+        dets: &mut Vec<decode::RawDetection>,
+        later: Vec<decode::RawDetection>,
+        side: f32,
+    ) -> usize {
+        let iou = self.options.nms_iou;
+        tiles::sharpen(dets, &later, iou, self.options.refine_below * side);
+        let new = tiles::new_faces(dets, later, iou);
+        let n = new.len();
+        dets.extend(new);
+        n
+    }
+
+    /// The tile passes over `grid` on top of the whole-photo detections `dets`: every face,
+    /// sorted; faces found only on tiles must pass FaceMesh's presence check.
+    fn with_tile_faces(
+        &self,
+        img: &RgbImage,
+        mut dets: Vec<decode::RawDetection>,
+        grid: &[tiles::Square],
+    ) -> Result<Vec<Face>, DetectError> {
+        let (wf, hf) = (img.width() as f32, img.height() as f32);
         let mut found = Vec::new();
         for (tile, raw) in grid
             .iter()
-            .zip(self.detect_squares(Network::FullRange, img, &grid)?)
+            .zip(self.detect_squares(Network::FullRange, img, grid)?)
         {
             let in_tile = decode::weighted_nms(raw, self.options.nms_iou);
             found.extend(
@@ -341,15 +356,10 @@ impl Detector {
             );
         }
         let found = decode::weighted_nms(found, self.options.nms_iou);
-        tiles::sharpen(
-            &mut dets,
-            &found,
-            self.options.nms_iou,
-            self.options.refine_below * side,
-        );
-        let mut faces: Vec<Face> = dets.iter().map(to_face).collect();
-        let new = tiles::new_faces(&dets, found, self.options.nms_iou);
-        for face in new.iter().map(to_face) {
+        let appended = self.merge(&mut dets, found, wf.max(hf));
+        let whole = dets.len() - appended;
+        let mut faces: Vec<Face> = dets[..whole].iter().map(to_face).collect();
+        for face in dets[whole..].iter().map(to_face) {
             let marks = self.landmarks_in(img, &Roi::from_face(&face))?;
             if marks.presence >= self.options.min_presence {
                 faces.push(face);
@@ -544,6 +554,13 @@ impl Detector {
             .collect();
         Ok(Tensor::from_vec(data, (batch, size, size, 3), &self.device)?.permute((0, 3, 1, 2))?)
     }
+}
+
+/// The detections as faces, highest score first.
+fn sorted_faces(dets: &[decode::RawDetection]) -> Vec<Face> {
+    let mut faces: Vec<Face> = dets.iter().map(to_face).collect();
+    faces.sort_by(|a, b| b.score.total_cmp(&a.score));
+    faces
 }
 
 fn to_face(d: &decode::RawDetection) -> Face {
