@@ -100,7 +100,7 @@ pub struct DetectOptions {
     /// this fraction of the photo's longer side (a sign of a distant crowd), or always with
     /// [`Tiles::Always`].
     pub tile_below: f32,
-    /// Most tiles per photo (each one full-range pass, ~4 ms on one CPU core).
+    /// Most tiles per photo (each one full-range pass, about 10 ms on one CPU core here).
     pub max_tiles: usize,
     /// Faces narrower than this fraction of the photo's longer side (the whole-photo pass saw
     /// them at under `128 x fraction` pixels) take their box from a tile when one found them,
