@@ -30,7 +30,7 @@ fn the_apps_real_photo_numbers_are_current() {
         data: dir,
         widths: vec![Width::Full, Width::Px(64), Width::Px(32), Width::Px(24)],
         upscalers: vec![Upscaler::Espcn],
-        james: false,
+        james: true,
         james_upscaler: Upscaler::Espcn,
     };
     let runner = Runner {
@@ -62,6 +62,20 @@ fn the_apps_real_photo_numbers_are_current() {
                 "{m}: measured {measured} at {w} px, compiled {compiled}"
             );
         }
+    }
+    for m in Method::ALL {
+        let james = sums
+            .iter()
+            .find(|((set, width, _, method), _)| {
+                *set == "james" && *width == Width::Full && method == m.name()
+            })
+            .and_then(|(_, s)| s.depth51)
+            .unwrap();
+        let compiled = m.real_score().james;
+        assert!(
+            (james - compiled).abs() < 0.006,
+            "{m}: measured {james} on the james renders, compiled {compiled}"
+        );
     }
     // The peer and the plane are there as references, and nothing failed.
     assert!(rows.iter().any(|r| r.method == visage::eval::real::PEER));

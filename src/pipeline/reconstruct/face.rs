@@ -275,7 +275,7 @@ pub fn prepare_all<'a>(
         .map(|face| {
             let landmarks = {
                 let _span = tracing::info_span!("landmarks").entered();
-                detector.landmarks(photo, face)?
+                detector.landmarks_tracked(photo, face)?
             };
             let _span = tracing::info_span!("crop").entered();
             let prepared = FaceCrop::from_landmarks(photo, &landmarks, upscaler)?;
@@ -306,7 +306,7 @@ fn find(detector: &Detector, photo: &RgbImage, pick: FacePick) -> Result<Landmar
             .ok_or(MethodError::NoSuchFace { index: 0, count: 0 })?,
     };
     let _span = tracing::info_span!("landmarks").entered();
-    Ok(detector.landmarks(photo, face)?)
+    Ok(detector.landmarks_tracked(photo, face)?)
 }
 
 /// Distance from the centre of an `[x, y, w, h]` box to `p`.
