@@ -418,15 +418,23 @@ impl Detector {
                 ));
             }
             let input = self.to_tensor(&pixels, batch.len(), n, 2.0 / 255.0, -1.0)?;
-            let (logits, regressors) = match network {
-                Network::ShortRange => {
-                    let res = self.blazeface.forward(&input)?;
-                    (res.logits, res.regressors)
-                }
-                Network::FullRange => {
-                    let res = self.full_range.forward(&input)?;
-                    (res.logits, res.regressors)
-                }
+            let forward = || -> candle_core::Result<(Tensor, Tensor)> {
+                Ok(match network {
+                    Network::ShortRange => {
+                        let res = self.blazeface.forward(&input)?;
+                        (res.logits, res.regressors)
+                    }
+                    Network::FullRange => {
+                        let res = self.full_range.forward(&input)?;
+                        (res.logits, res.regressors)
+                    }
+                })
+            };
+            // One photo's pass is too small to gain from candle's threads; tile batches are not.
+            let (logits, regressors) = if batch.len() == 1 {
+                one_thread(forward)?
+            } else {
+                forward()?
             };
             let logits: Vec<Vec<f32>> = logits.to_vec2()?;
             let regressors: Vec<f32> = regressors.flatten_all()?.to_vec1()?;
@@ -521,9 +529,8 @@ impl Detector {
             n,
             Border::Replicate,
         );
-        let out = self
-            .facemesh
-            .forward(&self.to_tensor(&pixels, 1, n, 1.0 / 255.0, 0.0)?)?;
+        let input = self.to_tensor(&pixels, 1, n, 1.0 / 255.0, 0.0)?;
+        let out = one_thread(|| self.facemesh.forward(&input))?;
         let raw: Vec<Vec<f32>> = out.landmarks.squeeze(0)?.to_vec2()?;
         let logit: Vec<f32> = out.presence.to_vec1()?;
         let photo_from_crop = roi.photo_from_crop(n as f32);
@@ -611,4 +618,21 @@ pub fn aligned_crop(img: &RgbImage, roi: &Roi, size: u32) -> AlignedCrop {
         image,
         crop_from_photo,
     }
+}
+
+thread_local! {
+    /// A one-thread pool per calling thread (see [`one_thread`]).
+    static ONE_THREAD: Option<rayon::ThreadPool> =
+        rayon::ThreadPoolBuilder::new().num_threads(1).build().ok();
+}
+
+/// Runs `f` (a network's forward pass) in a one-thread rayon pool of the calling thread, so that
+/// candle's matrix products run on this thread alone: on these small networks its threaded
+/// products cost more than they gain (FaceMesh twice: 12.6 ms with two threads, 8.9 ms with
+/// one, `visage bench` here). Callers on different threads keep running side by side.
+fn one_thread<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    ONE_THREAD.with(|pool| match pool {
+        Some(pool) => pool.install(f),
+        None => f(),
+    })
 }
