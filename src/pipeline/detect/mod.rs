@@ -476,11 +476,12 @@ impl Detector {
         self.landmarks_passes(img, face, face.bbox[2] < self.options.refine_below * long)
     }
 
-    /// The landmarks the reconstructions use: [`Self::landmarks`], then, for every face, FaceMesh
-    /// once more in the ROI of those landmarks (MediaPipe's tracking step: the crop FaceMesh
-    /// sees on every video frame after the first). On the real-photo evaluation sets this
-    /// lowers the depth error of the meshes at full resolution and down to 32 px faces, while
-    /// the 2D error of the 68 points rises for faces of 32 px and less (README, "Front end").
+    /// The landmarks the reconstructions use: FaceMesh in the detection ROI, then, for every
+    /// face (not only the small ones of [`Self::landmarks`]), once more in the ROI of those
+    /// landmarks (MediaPipe's tracking step: the crop FaceMesh sees on every video frame after
+    /// the first). On the real-photo evaluation sets this lowers the depth error of the meshes
+    /// at full resolution and down to 32 px faces, while the 2D error of the 68 points rises
+    /// for faces of 64 px and less (docs/frontend.md, "A second FaceMesh pass").
     ///
     /// # Errors
     /// [`DetectError::NoLandmarks`] when FaceMesh's presence is below `min_presence`.
