@@ -202,6 +202,26 @@ impl RefinerModel {
     /// # Errors
     /// [`RefinerError::Weights`] when the file is missing or does not match.
     pub fn load(weights: &Path, cfg: &RefinerConfig) -> Result<Self, RefinerError> {
+        Self::load_as(weights, std::slice::from_ref(cfg))
+    }
+
+    /// Loads a generator of [`RefinerConfig::dce64`], with or without the RGB crop: whichever
+    /// the file's input layer fits.
+    ///
+    /// # Errors
+    /// [`RefinerError::Weights`] when the file is missing or fits neither.
+    pub fn load_dce64(weights: &Path) -> Result<Self, RefinerError> {
+        Self::load_as(
+            weights,
+            &[
+                RefinerConfig::dce64(SHIPPED_RGB),
+                RefinerConfig::dce64(!SHIPPED_RGB),
+            ],
+        )
+    }
+
+    /// The first of `configs` that `weights` fits (the last one's error otherwise).
+    fn load_as(weights: &Path, configs: &[RefinerConfig]) -> Result<Self, RefinerError> {
         let device = Device::Cpu;
         let bad = |source| RefinerError::Weights {
             path: weights.to_path_buf(),
@@ -209,9 +229,17 @@ impl RefinerModel {
         };
         // Read, not mmapped: the crate forbids unsafe code.
         let tensors = candle_core::safetensors::load(weights, &device).map_err(bad)?;
-        let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
-        let net = Refiner::new(cfg, vb).map_err(bad)?;
-        Ok(Self { net, device })
+        let mut last = None;
+        for cfg in configs {
+            let vb = VarBuilder::from_tensors(tensors.clone(), DType::F32, &device);
+            match Refiner::new(cfg, vb) {
+                Ok(net) => return Ok(Self { net, device }),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(bad(last.unwrap_or_else(|| {
+            candle_core::Error::Msg("no refiner configuration".into())
+        })))
     }
 
     /// Wraps an already built generator (training, tests).
@@ -317,6 +345,37 @@ mod tests {
             (ramp[1] + 1.0).abs() < 1e-5 && (ramp[2] + 3.0).abs() < 1e-5,
             "{ramp:?}"
         );
+    }
+
+    /// A generator file of either variant loads, and says which one it is; a file of another
+    /// network is refused.
+    #[test]
+    fn either_variant_loads_from_its_file() {
+        let dir = std::env::temp_dir().join(format!("visage-refiner-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for rgb in [false, true] {
+            let map = candle_nn::VarMap::new();
+            let vb = VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu);
+            Refiner::new(&RefinerConfig::dce64(rgb), vb).unwrap();
+            let path = dir.join(format!("g{rgb}.safetensors"));
+            map.save(&path).unwrap();
+            let model = RefinerModel::load_dce64(&path).unwrap();
+            assert_eq!(model.uses_rgb(), rgb);
+        }
+        let other = dir.join("other.safetensors");
+        candle_core::safetensors::save(
+            &std::collections::HashMap::from([(
+                "x".to_string(),
+                candle_core::Tensor::zeros(3, DType::F32, &Device::Cpu).unwrap(),
+            )]),
+            &other,
+        )
+        .unwrap();
+        assert!(matches!(
+            RefinerModel::load_dce64(&other),
+            Err(RefinerError::Weights { .. })
+        ));
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

@@ -11,12 +11,11 @@ use super::depth::rasterise;
 use super::fit::{FitOptions, fit};
 use super::refine::refine_vertices;
 use super::{MorphableError, MorphableModel};
-use crate::nn::refiner::RefinerConfig;
 use crate::pipeline::detect::landmarks68::to_68;
 use crate::pipeline::detect::warp;
 use crate::pipeline::mesh::from_depth::DepthMap;
 use crate::pipeline::mesh::{Mesh, MeshError};
-use crate::pipeline::reconstruct::refiner_model::{RefinerError, RefinerModel, SHIPPED_RGB};
+use crate::pipeline::reconstruct::refiner_model::{RefinerError, RefinerModel};
 use crate::pipeline::reconstruct::{FaceCrop, Method, MethodError, Reconstruction, Reconstructor};
 use image::RgbImage;
 use std::path::Path;
@@ -68,7 +67,7 @@ impl MorphableReconstructor {
         }
         .map_err(|e| MethodError::load(method, e))?;
         let r = refiner
-            .map(|p| RefinerModel::load(p, &RefinerConfig::dce64(SHIPPED_RGB)))
+            .map(RefinerModel::load_dce64)
             .transpose()
             .map_err(|e| MethodError::load(Method::MorphableCgan, e))?;
         Ok(Self::with(m, r))
@@ -83,7 +82,7 @@ impl MorphableReconstructor {
         let method = Method::MorphableCgan;
         let m = MorphableModel::embedded().map_err(|e| MethodError::load(method, e))?;
         let r = match refiner {
-            Some(p) => RefinerModel::load(p, &RefinerConfig::dce64(SHIPPED_RGB)),
+            Some(p) => RefinerModel::load_dce64(p),
             None => RefinerModel::embedded(),
         }
         .map_err(|e| MethodError::load(method, e))?;
