@@ -93,9 +93,10 @@ pub struct DetectOptions {
     /// photo's longer side wide and score at least [`Self::portrait_score`] is a portrait (of
     /// one person or a few): nothing more runs. Short range's boxes over crowds of faces too
     /// small for it are wide too (0.15-0.31 of the side on the group set) but score 0.51-0.74.
-    /// Lower fractions were measured and rejected: at 0.15 a portrait next to a face half its
-    /// size (Grace Hopper beside the astronaut, `several_faces_are_all_returned`) loses the
-    /// smaller face, which short range does not see at 12 input pixels.
+    /// A lower fraction was measured and rejected: at 0.125 (as at anything under 0.18) a
+    /// portrait next to a face half its size (Grace Hopper beside the astronaut,
+    /// `several_faces_are_all_returned`) loses the smaller face, which short range does not see
+    /// at 12 input pixels.
     pub portrait: f32,
     /// The score a portrait's face needs (short range gives faces it sees whole 0.9 and more,
     /// and a misplaced box over a crowd of faces too small for it 0.55-0.75).
@@ -629,8 +630,9 @@ thread_local! {
 
 /// Runs `f` (a network's forward pass) in a one-thread rayon pool of the calling thread, so that
 /// candle's matrix products run on this thread alone: on these small networks its threaded
-/// products cost more than they gain (FaceMesh twice: 12.6 ms with two threads, 8.9 ms with
-/// one, `visage bench` here). Callers on different threads keep running side by side.
+/// products cost more than they gain (`visage bench` on astronaut.png here, FaceMesh twice:
+/// 12.6 ms with candle's two threads, 10.6 ms in this pool). Callers on different threads keep
+/// running side by side.
 fn one_thread<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     ONE_THREAD.with(|pool| match pool {
         Some(pool) => pool.install(f),
