@@ -6,7 +6,7 @@ use crate::dataset::{CoarseCache, CoarseFit, blurred_truth, load_or_build};
 use crate::nn::refiner::RefinerConfig;
 use crate::pipeline::detect::Detector;
 use crate::pipeline::reconstruct::morphable::{MorphableModel, coarse_depth};
-use crate::pipeline::reconstruct::refiner_model::{RefinerModel, SHIPPED_RGB};
+use crate::pipeline::reconstruct::refiner_model::RefinerModel;
 use crate::synth::Shard;
 use crate::train::refiner::{RefinerTrainOptions, train};
 use crate::train::refiner_data::load_set;
@@ -189,12 +189,10 @@ pub struct EvalArgs {
     /// Folder of the coarse-fit caches.
     #[arg(long, default_value = "data/refiner")]
     pub cache_dir: PathBuf,
-    /// Generator weights to evaluate instead of the embedded ones.
+    /// Generator weights to evaluate instead of the embedded ones (with or without the RGB
+    /// input: the file says which).
     #[arg(long)]
     pub weights: Option<PathBuf>,
-    /// With --weights: the generator takes the RGB crop.
-    #[arg(long)]
-    pub rgb: bool,
 }
 
 /// Runs `visage eval refiner`.
@@ -203,7 +201,7 @@ pub struct EvalArgs {
 /// Missing data, failing fits or inference errors.
 pub fn run_eval(a: &EvalArgs) -> anyhow::Result<()> {
     let model = match &a.weights {
-        Some(w) => RefinerModel::load(w, &RefinerConfig::dce64(a.rgb))?,
+        Some(w) => RefinerModel::load_dce64(w)?,
         None => RefinerModel::embedded()?,
     };
     let cache = coarse_cache(&a.data, &a.cache_dir, a.coarse, Some(a.count))?;
@@ -216,11 +214,7 @@ pub fn run_eval(a: &EvalArgs) -> anyhow::Result<()> {
         a.weights
             .as_ref()
             .map_or_else(|| "embedded".into(), |w| w.display().to_string()),
-        if model.uses_rgb() || (a.weights.is_none() && SHIPPED_RGB) {
-            ", with RGB"
-        } else {
-            ""
-        }
+        if model.uses_rgb() { ", with RGB" } else { "" }
     );
     println!("{}", crate::eval::refiner::table(&scores, failed));
     eprintln!("{:.1} s", started.elapsed().as_secs_f64());

@@ -197,16 +197,8 @@ impl RefinerModel {
         Ok(Self { net, device })
     }
 
-    /// Loads `weights` (a generator of `cfg`, no prefix).
-    ///
-    /// # Errors
-    /// [`RefinerError::Weights`] when the file is missing or does not match.
-    pub fn load(weights: &Path, cfg: &RefinerConfig) -> Result<Self, RefinerError> {
-        Self::load_as(weights, std::slice::from_ref(cfg))
-    }
-
-    /// Loads a generator of [`RefinerConfig::dce64`], with or without the RGB crop: whichever
-    /// the file's input layer fits.
+    /// Loads a generator of [`RefinerConfig::dce64`] (no prefix), with or without the RGB
+    /// crop: whichever the file's input layer fits.
     ///
     /// # Errors
     /// [`RefinerError::Weights`] when the file is missing or fits neither.
@@ -351,8 +343,8 @@ mod tests {
     /// network is refused.
     #[test]
     fn either_variant_loads_from_its_file() {
-        let dir = std::env::temp_dir().join(format!("visage-refiner-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         for rgb in [false, true] {
             let map = candle_nn::VarMap::new();
             let vb = VarBuilder::from_varmap(&map, DType::F32, &Device::Cpu);
@@ -375,7 +367,6 @@ mod tests {
             RefinerModel::load_dce64(&other),
             Err(RefinerError::Weights { .. })
         ));
-        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
