@@ -16,7 +16,8 @@ pub struct Args {
 /// The actions.
 #[derive(Debug, clap::Subcommand)]
 pub enum Action {
-    /// Embed the dense FaceMesh topology on the ICT surface and learn the PCA shape model.
+    /// Embed FaceMesh's landmarks on the ICT face surface, build the dense topology (landmarks
+    /// inserted, eyes and mouth closed, UV layout) and learn the identity and expression bases.
     Build(BuildArgs),
 }
 
@@ -35,9 +36,12 @@ pub struct BuildArgs {
     /// Sampled shape coefficient vectors for the covariance.
     #[arg(long, default_value_t = 20_000)]
     pub samples: usize,
-    /// Principal components kept.
-    #[arg(long, default_value_t = 60)]
-    pub components: usize,
+    /// Identity components kept.
+    #[arg(long, default_value_t = 80)]
+    pub identity: usize,
+    /// Expression components kept (the 53 ICT expressions span at most 53).
+    #[arg(long, default_value_t = 40)]
+    pub expression: usize,
 }
 
 /// Runs `visage morphable`.
@@ -52,7 +56,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let options = BuildOptions {
         renders: a.renders,
         samples: a.samples,
-        components: a.components,
+        identity: a.identity,
+        expression: a.expression,
         ..BuildOptions::default()
     };
     let (model, report) = build(ict, &detector, &options)?;
@@ -60,21 +65,30 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .save(&a.out)
         .with_context(|| format!("{}: cannot write the model", a.out.display()))?;
     println!(
-        "{} vertices, {} triangles, {} components; {} renders, embedding spread {:.3} cm",
+        "{} vertices, {} triangles, {} identity + {} expression components; {} renders, \
+         embedding spread {:.3} cm",
         model.vertex_count(),
         model.triangles.len(),
-        model.components(),
+        model.identity_components,
+        model.components() - model.identity_components,
         report.renders_used,
         report.embedding_spread_cm
     );
-    for k in [5, 10, 20, 30, 40, 60] {
-        if let Some(e) = report.explained.get(k - 1) {
-            println!("explained variance, {k} components: {:.4}", e);
-        }
+    for (name, explained) in [
+        ("identity", &report.explained_identity),
+        ("expression", &report.explained_expression),
+    ] {
+        let at: Vec<String> = [5, 10, 20, 40, 60, 80]
+            .iter()
+            .filter_map(|&k| explained.get(k - 1).map(|e| format!("{k}: {e:.4}")))
+            .collect();
+        println!("explained {name} variance by components, {}", at.join(", "));
     }
+    let k = model.identity_components;
     println!(
-        "sigma[0..5] (cm): {:?}",
-        &model.sigma[..model.sigma.len().min(5)]
+        "sigma (cm): identity {:?}, expression {:?}",
+        &model.sigma[..k.min(5)],
+        &model.sigma[k..model.components().min(k + 5)]
     );
     println!("wrote {}", a.out.display());
     Ok(())

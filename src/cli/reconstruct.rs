@@ -6,8 +6,10 @@
 use crate::pipeline::degrade::DegradeMethod;
 use crate::pipeline::export;
 use crate::pipeline::photo::Photo;
+use crate::pipeline::reconstruct::morphable::method::MorphableReconstructor;
 use crate::pipeline::reconstruct::{
-    FacePick, MeshFrame, Method, Prepared, Reconstruction, Shrink, load, photo_to_mesh,
+    FacePick, MeshFrame, Method, Prepared, Reconstruction, Reconstructor, Shrink, load,
+    photo_to_mesh,
 };
 use crate::pipeline::upscale::Upscaler;
 use crate::timing::measure;
@@ -58,6 +60,10 @@ pub struct Args {
     /// generator, morphable model for 3dmm, refiner generator for 3dmm-cgan).
     #[arg(long)]
     pub weights: Option<PathBuf>,
+    /// `3dmm` only: write the fitted identity with a neutral expression (the expression
+    /// components and the mean expression left out), in the fitted pose.
+    #[arg(long)]
+    pub neutral: bool,
 }
 
 /// Runs `visage reconstruct`.
@@ -68,7 +74,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let photo = Photo::load(&args.photo)?;
     let device = super::device()?;
     let detector = super::detector(&device)?;
-    let method = load(args.method, &device, args.weights.as_deref())?;
+    let method: Box<dyn Reconstructor> = if args.neutral {
+        anyhow::ensure!(
+            args.method == Method::Morphable,
+            "--neutral needs --method 3dmm (the expression-free identity of the morphable fit)"
+        );
+        let mut m = MorphableReconstructor::load(args.weights.as_deref(), None)?;
+        m.neutral = true;
+        Box::new(m)
+    } else {
+        load(args.method, &device, args.weights.as_deref())?
+    };
     let shrink = args.face_width.map(|w| Shrink {
         face_width: w,
         method: args.degrade,

@@ -19,6 +19,7 @@ pub mod adam;
 pub mod average;
 pub mod checkpoint;
 pub mod contour68;
+pub mod dense_topology;
 pub mod espcn;
 pub mod morphable;
 pub mod pix2pix;

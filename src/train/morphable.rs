@@ -7,22 +7,25 @@
 //!    each render; each landmark is cast back onto the ICT face surface through the rasterised
 //!    triangle under it (2D barycentrics in that triangle) and expressed on the *neutral*
 //!    surface. The per-coordinate median over the renders is projected onto the neutral
-//!    surface (closest point), as is each midpoint of a subdivided edge: every dense vertex is
-//!    then an ICT triangle plus barycentrics, so any ICT shape maps to the dense topology.
-//! 2. PCA. The map is linear, so the dense shapes of the synthetic data's shape distribution
-//!    (identity ~ N(0, I), the engine's sparse random expressions, [`SampleParams::draw`]) are
-//!    `mean + A c`; with the sampled coefficient covariance `C = L L^T`, the principal
-//!    components are the left singular vectors of `A L` and the sigmas its singular values
-//!    (exact, no need to form the `3V x 3V` covariance).
+//!    surface (closest point).
+//! 2. Topology ([`crate::train::dense_topology`]): the landmarks inserted into the ICT face
+//!    area, its eye and mouth holes closed; every dense vertex is a fixed combination of ICT
+//!    vertices, so any ICT shape maps linearly onto it.
+//! 3. PCA, identity and expression apart. The map is linear, so the dense shapes of the
+//!    synthetic data's shape distribution (identity ~ N(0, I), the engine's sparse random
+//!    expressions, [`SampleParams::draw`]) are `neutral + A_id c_id + A_ex c_ex`; identity
+//!    components are the left singular vectors of `A_id` (sigmas its singular values), expression
+//!    ones those of `A_ex L` with the sampled expression covariance `C = L L^T` (exact, no
+//!    `3V x 3V` covariance is formed); the mean carries `A_ex mean(c_ex)`.
 
 use crate::pipeline::detect::Detector;
 use crate::pipeline::reconstruct::crop::crop_landmarks;
-use crate::pipeline::reconstruct::landmarks::triangles as facemesh_triangles;
 use crate::pipeline::reconstruct::morphable::MorphableModel;
-use crate::pipeline::reconstruct::morphable::topology::{LANDMARKS, subdivide};
+use crate::pipeline::reconstruct::morphable::topology::LANDMARKS;
 use crate::synth::params::{Degrade, Pose, SampleParams};
 use crate::synth::raster::{Cull, DepthTest, Projection, ScreenVertex, VisBuffer};
 use crate::synth::{Engine, EngineOptions, FaceModel};
+use crate::train::dense_topology::{self, Combo, Embedded};
 use anyhow::Context;
 use image::RgbImage;
 use nalgebra::{DMatrix, DVector};
@@ -37,8 +40,10 @@ pub struct BuildOptions {
     pub size: usize,
     /// Sampled coefficient vectors for the shape covariance.
     pub samples: usize,
-    /// Principal components kept.
-    pub components: usize,
+    /// Identity components kept.
+    pub identity: usize,
+    /// Expression components kept.
+    pub expression: usize,
     /// First sample id of the renders and draws (training range).
     pub seed: u64,
 }
@@ -49,7 +54,8 @@ impl Default for BuildOptions {
             renders: 16,
             size: 256,
             samples: 20_000,
-            components: 60,
+            identity: 80,
+            expression: 40,
             seed: 500_000,
         }
     }
@@ -63,25 +69,11 @@ pub struct BuildReport {
     /// Median over landmarks of the median distance (cm) between one render's cast point and
     /// the final embedded point: how consistently FaceMesh lands on the same surface point.
     pub embedding_spread_cm: f32,
-    /// Cumulative explained variance after each kept component (of the total shape variance).
-    pub explained: Vec<f32>,
-}
-
-/// A point on the ICT surface: triangle corners and barycentrics.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct SurfacePoint {
-    tri: [u32; 3],
-    bary: [f32; 3],
-}
-
-impl SurfacePoint {
-    fn on(&self, positions: &[[f32; 3]]) -> [f32; 3] {
-        std::array::from_fn(|k| {
-            (0..3)
-                .map(|j| self.bary[j] * positions[self.tri[j] as usize][k])
-                .sum()
-        })
-    }
+    /// Cumulative explained variance after each kept identity component (of the identity
+    /// shape variance).
+    pub explained_identity: Vec<f32>,
+    /// The same for the expression components (of the expression shape variance).
+    pub explained_expression: Vec<f32>,
 }
 
 /// Learns the model from `ict` (see the module docs).
@@ -104,47 +96,62 @@ pub fn build(
     let face_tris = model.face_triangles();
     let (casts, renders_used) = cast_landmarks(&engine, detector, &face_tris, options)?;
     let median: Vec<[f32; 3]> = (0..LANDMARKS)
-        .map(|i| std::array::from_fn(|k| median_of(casts.iter().map(|c| c[i][k]))))
+        .map(|i| std::array::from_fn(|k| median_of(casts.iter().map(|c| c[i].1[k]))))
         .collect();
-    let dense = subdivide(facemesh_triangles()?);
-    let mut targets = median.clone();
-    targets.extend(dense.edges.iter().map(|&[a, b]| {
-        let (p, q) = (median[a as usize], median[b as usize]);
-        std::array::from_fn(|k| 0.5 * (p[k] + q[k]))
+    // Each median goes onto the closest of the triangles its casts hit (not of every
+    // triangle: where the lips touch, the closest point could be on the other lip).
+    let embedding: Vec<Embedded> = (0..LANDMARKS)
+        .into_par_iter()
+        .map(|i| {
+            let mut hit: Vec<usize> = casts.iter().map(|c| c[i].0).collect();
+            hit.sort_unstable();
+            hit.dedup();
+            let candidates: Vec<[u32; 3]> = hit.iter().map(|&t| face_tris[t]).collect();
+            let e = closest_on_surface(&model.neutral, &candidates, median[i]);
+            Embedded {
+                triangle: hit[e.triangle],
+                bary: e.bary,
+            }
+        })
+        .collect();
+    let topology = dense_topology::build(model, &embedding)?;
+    let spread = median_of((0..LANDMARKS).map(|i| {
+        let at = topology.points[i].on(&model.neutral);
+        median_of(casts.iter().map(|c| distance(c[i].1, at)))
     }));
-    let embedding: Vec<SurfacePoint> = targets
-        .par_iter()
-        .map(|&p| closest_on_surface(&model.neutral, &face_tris, p))
-        .collect();
-    let embedded: Vec<[f32; 3]> = embedding.iter().map(|e| e.on(&model.neutral)).collect();
-    let spread = median_of(
-        (0..LANDMARKS).map(|i| median_of(casts.iter().map(|c| distance(c[i], embedded[i])))),
-    );
-    let (mean, basis, sigma, explained) = pca(model, &embedding, options)?;
+    let bases = pca(model, &topology.points, options)?;
     let out = MorphableModel {
-        mean,
-        basis,
-        sigma,
-        triangles: dense.triangles,
-        edges: dense.edges,
+        mean: bases.mean,
+        basis: bases.basis,
+        sigma: bases.sigma,
+        identity_components: bases.identity_components,
+        expression_mean: bases.expression_mean,
+        triangles: topology.triangles,
+        uvs: topology.uvs,
+        landmarks68: topology.landmarks68,
     };
     Ok((
         out,
         BuildReport {
             renders_used,
             embedding_spread_cm: spread,
-            explained,
+            explained_identity: bases.explained_identity,
+            explained_expression: bases.explained_expression,
         },
     ))
 }
 
-/// The neutral-surface point under each FaceMesh landmark, per usable render.
+/// One landmark of one render: the face triangle under it and its point on the neutral surface.
+type Cast = (usize, [f32; 3]);
+
+/// The face triangle under each FaceMesh landmark and the landmark's point on the neutral
+/// surface, per usable render.
 fn cast_landmarks(
     engine: &Engine,
     detector: &Detector,
     face_tris: &[[u32; 3]],
     options: &BuildOptions,
-) -> anyhow::Result<(Vec<Vec<[f32; 3]>>, usize)> {
+) -> anyhow::Result<(Vec<Vec<Cast>>, usize)> {
     let model = &engine.model;
     let size = options.size;
     let mut casts = Vec::new();
@@ -194,18 +201,22 @@ fn cast_landmarks(
             Cull::None,
             0.0,
         );
-        let points: Option<Vec<[f32; 3]>> = marks
+        let points: Option<Vec<Cast>> = marks
             .points
             .iter()
             .map(|m| {
                 let t = covered_near(&vb, m[0], m[1], 6)?;
                 let tri = face_tris[t];
                 let c = tri.map(|i| screen[i as usize]);
-                let sp = SurfacePoint {
-                    tri,
-                    bary: barycentric_2d(c, m[0], m[1]),
-                };
-                Some(sp.on(&model.neutral))
+                let bary = barycentric_2d(c, m[0], m[1]);
+                Some((
+                    t,
+                    std::array::from_fn(|k| {
+                        (0..3)
+                            .map(|j| bary[j] * model.neutral[tri[j] as usize][k])
+                            .sum()
+                    }),
+                ))
             })
             .collect();
         match points {
@@ -255,22 +266,23 @@ fn barycentric_2d(c: [ScreenVertex; 3], x: f32, y: f32) -> [f32; 3] {
     b.map(|v| v / s)
 }
 
-/// The closest point to `p` on the surface `triangles` over `positions` (brute force).
-fn closest_on_surface(positions: &[[f32; 3]], triangles: &[[u32; 3]], p: [f32; 3]) -> SurfacePoint {
+/// The closest point to `p` on the surface `triangles` over `positions` (brute force): its
+/// triangle index and barycentrics.
+fn closest_on_surface(positions: &[[f32; 3]], triangles: &[[u32; 3]], p: [f32; 3]) -> Embedded {
     let mut best = (
         f32::INFINITY,
-        SurfacePoint {
-            tri: triangles[0],
+        Embedded {
+            triangle: 0,
             bary: [1.0, 0.0, 0.0],
         },
     );
-    for &tri in triangles {
+    for (t, &tri) in triangles.iter().enumerate() {
         let [a, b, c] = tri.map(|i| positions[i as usize]);
         let bary = closest_barycentric(p, a, b, c);
         let q: [f32; 3] = std::array::from_fn(|k| bary[0] * a[k] + bary[1] * b[k] + bary[2] * c[k]);
         let d = distance(p, q);
         if d < best.0 {
-            best = (d, SurfacePoint { tri, bary });
+            best = (d, Embedded { triangle: t, bary });
         }
     }
     best.1
@@ -316,77 +328,105 @@ fn closest_barycentric(p: [f32; 3], a: [f32; 3], b: [f32; 3], c: [f32; 3]) -> [f
     [1.0 - v - w, v, w]
 }
 
-/// `(mean, basis [K, 3V], sigma [K], cumulative explained variance [K])` of the dense shapes.
-#[allow(clippy::type_complexity)]
-fn pca(
-    model: &FaceModel,
-    embedding: &[SurfacePoint],
-    options: &BuildOptions,
-) -> anyhow::Result<(Vec<[f32; 3]>, Vec<f32>, Vec<f32>, Vec<f32>)> {
-    let n_id = model.n_identity;
-    let n_ex = model.n_expression();
-    let n_c = n_id + n_ex;
-    let nv = model.vertex_count() * 3;
-    let d = embedding.len() * 3;
-    // A: every ICT mode mapped to the dense topology, [3V_dense, n_c].
-    let modes: Vec<&[f32]> = model
-        .identity
-        .chunks_exact(nv)
-        .take(n_id)
-        .chain(model.expression.chunks_exact(nv).take(n_ex))
-        .collect();
-    anyhow::ensure!(modes.len() == n_c, "unexpected ICT mode count");
-    let mut a = DMatrix::<f64>::zeros(d, n_c);
-    for (j, mode) in modes.iter().enumerate() {
-        let as_points: Vec<[f32; 3]> = mode.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
-        for (v, e) in embedding.iter().enumerate() {
-            let q = e.on(&as_points);
-            for k in 0..3 {
-                a[(3 * v + k, j)] = f64::from(q[k]);
-            }
-        }
-    }
-    // Coefficient mean and covariance of the engine's shape distribution.
-    let draws: Vec<Vec<f32>> = (0..options.samples as u64)
-        .into_par_iter()
-        .map(|i| {
-            let p = SampleParams::draw(model, options.seed + i);
-            let mut c = p.identity;
-            c.extend(p.expression);
-            c
+/// The learned bases (see the module docs).
+struct Bases {
+    mean: Vec<[f32; 3]>,
+    basis: Vec<f32>,
+    sigma: Vec<f32>,
+    identity_components: usize,
+    expression_mean: Vec<[f32; 3]>,
+    explained_identity: Vec<f32>,
+    explained_expression: Vec<f32>,
+}
+
+/// Every mode of `modes` (each `[V_ict * 3]`) mapped to the dense points, as the columns of a
+/// `[3 V_dense, modes]` matrix.
+fn mapped(modes: &[&[f32]], points: &[Combo]) -> DMatrix<f64> {
+    let d = points.len() * 3;
+    let columns: Vec<Vec<f64>> = modes
+        .par_iter()
+        .map(|mode| {
+            let as_points: Vec<[f32; 3]> =
+                mode.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
+            points
+                .iter()
+                .flat_map(|e| e.on(&as_points).map(f64::from))
+                .collect()
         })
         .collect();
-    let n = draws.len().max(2) as f64;
-    let x = DMatrix::from_fn(draws.len(), n_c, |r, c| f64::from(draws[r][c]));
-    let mean_c: DVector<f64> = x.row_mean().transpose();
-    let centred = DMatrix::from_fn(x.nrows(), n_c, |r, c| x[(r, c)] - mean_c[c]);
-    let cov = centred.transpose() * &centred / (n - 1.0);
-    let eig = cov.symmetric_eigen();
-    let sqrt = DMatrix::from_diagonal(&eig.eigenvalues.map(|l| l.max(0.0).sqrt()));
-    let l = &eig.eigenvectors * sqrt;
-    let svd = (&a * l).svd(true, false);
+    DMatrix::from_fn(d, modes.len(), |r, c| columns[c][r])
+}
+
+/// The leading `k` left singular vectors of `m` (rows of the result), their singular values and
+/// the cumulative explained variance.
+fn principal(m: &DMatrix<f64>, k: usize) -> anyhow::Result<(Vec<f32>, Vec<f32>, Vec<f32>)> {
+    let svd = m.clone().svd(true, false);
     let u = svd.u.context("SVD failed")?;
     let s = &svd.singular_values;
     let mut order: Vec<usize> = (0..s.len()).collect();
     order.sort_by(|&i, &j| s[j].total_cmp(&s[i]));
     let total: f64 = s.iter().map(|v| v * v).sum();
-    let k = options.components.min(order.len());
-    let mut basis = Vec::with_capacity(k * d);
-    let (mut sigma, mut explained, mut acc) = (Vec::new(), Vec::new(), 0.0);
+    let (mut basis, mut sigma, mut explained, mut acc) = (Vec::new(), Vec::new(), Vec::new(), 0.0);
     for &i in order.iter().take(k) {
         basis.extend(u.column(i).iter().map(|&v| v as f32));
         sigma.push(s[i] as f32);
         acc += s[i] * s[i];
         explained.push((acc / total.max(1e-12)) as f32);
     }
-    let neutral: Vec<[f32; 3]> = embedding.iter().map(|e| e.on(&model.neutral)).collect();
-    let offset = &a * mean_c;
-    let mean = neutral
-        .iter()
-        .enumerate()
-        .map(|(v, p)| std::array::from_fn(|k| p[k] + offset[3 * v + k] as f32))
+    Ok((basis, sigma, explained))
+}
+
+fn pca(model: &FaceModel, points: &[Combo], options: &BuildOptions) -> anyhow::Result<Bases> {
+    let (n_id, n_ex) = (model.n_identity, model.n_expression());
+    let nv = model.vertex_count() * 3;
+    let id_modes: Vec<&[f32]> = model.identity.chunks_exact(nv).take(n_id).collect();
+    let ex_modes: Vec<&[f32]> = model.expression.chunks_exact(nv).take(n_ex).collect();
+    anyhow::ensure!(
+        id_modes.len() == n_id && ex_modes.len() == n_ex,
+        "unexpected ICT mode count"
+    );
+    // The engine draws identity ~ N(0, I): the identity shape covariance is A_id A_id^T.
+    let (mut basis, mut sigma, explained_identity) =
+        principal(&mapped(&id_modes, points), options.identity)?;
+    let identity_components = sigma.len();
+    // Expression weights: mean and covariance of the engine's draws.
+    let draws: Vec<Vec<f32>> = (0..options.samples as u64)
+        .into_par_iter()
+        .map(|i| SampleParams::draw(model, options.seed + i).expression)
         .collect();
-    Ok((mean, basis, sigma, explained))
+    let n = draws.len().max(2) as f64;
+    let x = DMatrix::from_fn(draws.len(), n_ex, |r, c| f64::from(draws[r][c]));
+    let mean_c: DVector<f64> = x.row_mean().transpose();
+    let centred = DMatrix::from_fn(x.nrows(), n_ex, |r, c| x[(r, c)] - mean_c[c]);
+    let cov = centred.transpose() * &centred / (n - 1.0);
+    let eig = cov.symmetric_eigen();
+    let sqrt = DMatrix::from_diagonal(&eig.eigenvalues.map(|l| l.max(0.0).sqrt()));
+    let a_ex = mapped(&ex_modes, points);
+    let (ex_basis, ex_sigma, explained_expression) =
+        principal(&(&a_ex * (&eig.eigenvectors * sqrt)), options.expression)?;
+    basis.extend(ex_basis);
+    sigma.extend(ex_sigma);
+    let offset = &a_ex * mean_c;
+    let expression_mean: Vec<[f32; 3]> = (0..points.len())
+        .map(|v| std::array::from_fn(|k| offset[3 * v + k] as f32))
+        .collect();
+    let mean = points
+        .iter()
+        .zip(&expression_mean)
+        .map(|(e, o)| {
+            let p = e.on(&model.neutral);
+            std::array::from_fn(|k| p[k] + o[k])
+        })
+        .collect();
+    Ok(Bases {
+        mean,
+        basis,
+        sigma,
+        identity_components,
+        expression_mean,
+        explained_identity,
+        explained_expression,
+    })
 }
 
 fn distance(a: [f32; 3], b: [f32; 3]) -> f32 {

@@ -6,6 +6,7 @@
 //! +Y up, +Z towards the camera, crop pixels. FaceMesh's z (smaller is nearer) is negated and
 //! scaled like x and y.
 
+use super::morphable::{LANDMARKS, MorphableModel};
 use super::{FaceCrop, Method, MethodError, Reconstruction, Reconstructor};
 use crate::pipeline::detect::landmarks68::to_68;
 use crate::pipeline::mesh::Mesh;
@@ -68,10 +69,17 @@ impl Reconstructor for LandmarkMesh {
         mesh.compute_normals();
         mesh.sanity_check()
             .map_err(|e| MethodError::failed(Method::Landmarks, e))?;
+        // FaceMesh's 468 points are the morphable model's first vertices: its layout fits
+        // (without the model, the photo is laid on the mesh as it is).
+        let layout = MorphableModel::shared()
+            .ok()
+            .and_then(|m| m.uvs.get(..LANDMARKS))
+            .map(<[_]>::to_vec);
         Ok(Reconstruction {
             mesh,
             landmark_vertices: Some(landmark_ids()),
             depth: None,
+            uv_layout: layout,
         })
     }
 }

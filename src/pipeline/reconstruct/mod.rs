@@ -115,6 +115,10 @@ pub struct Reconstruction {
     /// The method's depth map of the crop (crop-frame z in crop pixels, larger = nearer, on the
     /// method's own grid over the crop), for methods that make one; the evaluation scores it.
     pub depth: Option<DepthMap>,
+    /// A UV layout (one per mesh vertex, mirror symmetric), for methods on the morphable
+    /// model's topology: the photo is baked into it ([`texture::bake`]) instead of being laid
+    /// on the mesh as it is ([`texture::apply`]).
+    pub uv_layout: Option<Vec<[f32; 2]>>,
 }
 
 impl Reconstruction {
@@ -184,7 +188,10 @@ pub fn reconstruct_prepared(
     prepared: &Prepared,
 ) -> Result<Reconstruction, MethodError> {
     let mut result = method.reconstruct(&prepared.photo, &prepared.face)?;
-    texture::apply(&mut result.mesh, &prepared.photo, &prepared.face);
+    match &result.uv_layout {
+        Some(layout) => texture::bake(&mut result.mesh, layout, &prepared.photo, &prepared.face),
+        None => texture::apply(&mut result.mesh, &prepared.photo, &prepared.face),
+    }
     Ok(result)
 }
 

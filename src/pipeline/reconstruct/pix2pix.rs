@@ -134,6 +134,7 @@ impl Pix2pixReconstructor {
         Ok(Reconstruction {
             mesh,
             landmark_vertices: None,
+            uv_layout: None,
             depth: Some(depth),
         })
     }

@@ -1,16 +1,31 @@
-//! The UV texture every reconstruction carries: the photo itself, at its full resolution, over
-//! the region the face's mesh covers, with each vertex's UV at the pixel it projects to
-//! (visibility-aware: a vertex facing away from the camera, or hidden behind the surface in
-//! front of it, takes a smooth skin-coloured fill instead of whatever the photo shows there).
+//! The UV texture a reconstruction carries, in one of two layouts.
 //!
-//! Layout: the photo region on top (rows `0..h`), a band of the face's median skin colour below
-//! it (rows `h..h + band`) that hidden vertices point into. UVs follow the [`Mesh`] convention
-//! (u right, v down, both in [0, 1]); the OBJ writer flips v for the file.
+//! * **Projective** ([`apply`]): the photo itself, at its full resolution, over the region the
+//!   face's mesh covers, with each vertex's UV at the pixel it projects to (visibility-aware: a
+//!   vertex facing away from the camera, or hidden behind the surface in front of it, takes a
+//!   smooth skin-coloured fill instead of whatever the photo shows there). Layout: the photo
+//!   region on top (rows `0..h`), a band of the face's median skin colour below it (rows
+//!   `h..h + band`) that hidden vertices point into.
+//! * **Baked** ([`bake`]): the photo resampled into a fixed, left-right mirror-symmetric UV
+//!   layout (the morphable model's), [`LAYOUT_SIDE`] pixels square. Each texel seen by the
+//!   camera takes the photo's colour with a confidence that fades as the surface turns away;
+//!   unseen texels take their mirror texel's colour where that one is seen; what neither side
+//!   shows is filled by a pull-push (Gortler et al. 1996, "The Lumigraph") that fades from the
+//!   nearby seen colours to their median, the skin colour; the gutter between UV islands takes
+//!   the colour of the island edges, so that filtering there does not bleed.
+//!
+//! UVs follow the [`Mesh`] convention (u right, v down, both in [0, 1]); the OBJ writer flips v
+//! for the file.
+//!
+//! `cargo test --release --lib bake_timing -- --ignored --nocapture` times a bake of a
+//! 10,000-vertex mesh.
 
 use super::FaceCrop;
 use crate::pipeline::mesh::Mesh;
 use crate::pipeline::mesh::probe::DepthProbe;
 use image::{Rgb, RgbImage};
+use rayon::prelude::*;
+use std::ops::Range;
 
 /// Longest side of a texture, pixels (larger photo regions are resampled down).
 pub const MAX_SIDE: u32 = 2048;
@@ -18,8 +33,37 @@ pub const MAX_SIDE: u32 = 2048;
 /// Margin around the mesh's projection, as a fraction of its size.
 const MARGIN: f32 = 0.05;
 
-/// A vertex behind the front surface by more than this fraction of the crop side is hidden.
+/// A point behind the front surface by more than this fraction of the crop side is hidden.
 const HIDDEN_DEPTH: f32 = 0.02;
+
+/// Side of a baked layout texture ([`bake`]), pixels.
+pub const LAYOUT_SIDE: u32 = 1024;
+
+/// A baked texel's photo colour has no weight where its unit normal's z (the cosine between the
+/// surface and the view axis) is at most this...
+const FACING_NONE: f32 = 0.05;
+
+/// ...and full weight from this z on (smoothstep between).
+const FACING_FULL: f32 = 0.35;
+
+/// Baked texels at least this confident vote for the skin colour.
+const SKIN_CONFIDENCE: f32 = 0.5;
+
+/// How far the seen colours reach into an unseen region before the skin colour takes over, as a
+/// fraction of the baked texture's side.
+const FILL_REACH: f32 = 1.0 / 32.0;
+
+/// Rings of gutter texels around the UV islands that take the colour of the island edge.
+const GUTTER_RINGS: usize = 8;
+
+/// Barycentric tolerance of the texel-in-triangle test, so that shared edges leave no cracks.
+const EDGE_TOL: f32 = 1e-4;
+
+/// The confidence [`observe`] gives a texel outside every triangle.
+const OUTSIDE: f32 = -1.0;
+
+/// Rows of texture per parallel band of [`observe`].
+const BAND_ROWS: usize = 32;
 
 /// Gives `mesh` (crop frame of `face`) its texture and UVs from `photo`.
 pub fn apply(mesh: &mut Mesh, photo: &RgbImage, face: &FaceCrop) {
@@ -83,13 +127,16 @@ fn visibility(mesh: &Mesh, side: f32) -> Vec<bool> {
     mesh.positions
         .iter()
         .zip(&mesh.normals)
-        .map(|(p, n)| {
-            n[2] > 0.0
-                && probe
-                    .front_z(p[0], p[1])
-                    .is_none_or(|z| z - p[2] < HIDDEN_DEPTH * side)
-        })
+        .map(|(p, n)| n[2] > 0.0 && on_front(&probe, *p, side))
         .collect()
+}
+
+/// True when the crop-frame point `p` is on the front surface of `probe`'s mesh (not behind it
+/// by more than [`HIDDEN_DEPTH`] of the crop side `side`).
+fn on_front(probe: &DepthProbe, p: [f32; 3], side: f32) -> bool {
+    probe
+        .front_z(p[0], p[1])
+        .is_none_or(|z| z - p[2] < HIDDEN_DEPTH * side)
 }
 
 /// The photo rectangle `(x, y, w, h)` around the projected vertices, with a margin, clamped to
@@ -119,27 +166,450 @@ fn region(at: &[[f32; 2]], photo: &RgbImage) -> Option<(u32, u32, u32, u32)> {
 
 /// The per-channel median of the photo under the visible vertices (mid grey when none).
 fn skin_colour(photo: &RgbImage, at: &[[f32; 2]], visible: &[bool]) -> Rgb<u8> {
-    let mut channels: [Vec<u8>; 3] = Default::default();
-    for (q, _) in at.iter().zip(visible).filter(|(_, v)| **v) {
-        let (x, y) = (q[0].round(), q[1].round());
-        if x >= 0.0 && y >= 0.0 && (x as u32) < photo.width() && (y as u32) < photo.height() {
-            let p = photo.get_pixel(x as u32, y as u32);
-            for (c, v) in channels.iter_mut().zip(p.0) {
-                c.push(v);
-            }
+    median_colour(
+        at.iter()
+            .zip(visible)
+            .filter(|(_, v)| **v)
+            .filter_map(|(q, _)| {
+                let (x, y) = (q[0].round(), q[1].round());
+                (x >= 0.0 && y >= 0.0 && (x as u32) < photo.width() && (y as u32) < photo.height())
+                    .then(|| photo.get_pixel(x as u32, y as u32).0)
+            }),
+    )
+}
+
+/// The per-channel median of `pixels` (the upper one of an even count; mid grey when empty).
+fn median_colour(pixels: impl IntoIterator<Item = [u8; 3]>) -> Rgb<u8> {
+    let mut histograms = [[0usize; 256]; 3];
+    let mut count = 0;
+    for p in pixels {
+        count += 1;
+        for (h, v) in histograms.iter_mut().zip(p) {
+            h[usize::from(v)] += 1;
         }
     }
-    Rgb(channels.map(|mut c| {
-        c.sort_unstable();
-        c.get(c.len() / 2).copied().unwrap_or(128)
+    Rgb(histograms.map(|h| {
+        let mut below = 0;
+        for (v, &k) in (0..=u8::MAX).zip(&h) {
+            below += k;
+            if below > count / 2 {
+                return v;
+            }
+        }
+        128
     }))
+}
+
+/// Bakes `photo` into the UV layout `layout` and gives `mesh` (crop frame of `face`: +X right,
+/// +Y up, +Z towards the camera, crop pixels) those UVs and a [`LAYOUT_SIDE`]-square texture.
+///
+/// `layout` holds one UV per mesh vertex (u right, v down, in [0, 1]) and is mirror symmetric
+/// about u = 0.5: texels (u, v) and (1 - u, v) show the two sides of the face. Texels the camera
+/// sees take the photo's colour; the rest are completed from their mirror texel, then from a
+/// smooth skin-coloured fill (see the module docs). A layout whose length differs from the
+/// vertex count is refused with a warning and the projective texture ([`apply`]) used instead.
+pub fn bake(mesh: &mut Mesh, layout: &[[f32; 2]], photo: &RgbImage, face: &FaceCrop) {
+    bake_at(mesh, layout, photo, face, LAYOUT_SIDE);
+}
+
+/// [`bake`] into a `side x side` texture.
+fn bake_at(mesh: &mut Mesh, layout: &[[f32; 2]], photo: &RgbImage, face: &FaceCrop, side: u32) {
+    let _span = tracing::info_span!("texture_bake").entered();
+    if layout.len() != mesh.positions.len() {
+        tracing::warn!(
+            layout = layout.len(),
+            vertices = mesh.positions.len(),
+            "UV layout does not fit the mesh; using the projective texture"
+        );
+        apply(mesh, photo, face);
+        return;
+    }
+    if mesh.positions.is_empty() || side == 0 {
+        return;
+    }
+    if mesh.normals.len() != mesh.positions.len() {
+        mesh.compute_normals();
+    }
+    let n = side as usize;
+    let (mut colour, mut weight) = observe(mesh, layout, photo, face, n);
+    let skin = median_colour(
+        (colour.iter().zip(&weight))
+            .filter(|(_, w)| **w >= SKIN_CONFIDENCE)
+            .map(|(c, _)| c.map(to_u8)),
+    )
+    .0
+    .map(f32::from);
+    complete(&mut colour, &mut weight, skin, n);
+    pull_push(&mut colour, &weight, n, n, skin);
+    dilate(&mut colour, &mut weight, n);
+    let bytes = colour.iter().flat_map(|c| c.map(to_u8)).collect();
+    if let Some(texture) = RgbImage::from_raw(side, side, bytes) {
+        mesh.uvs = layout.to_vec();
+        mesh.texture = Some(texture);
+    }
+}
+
+/// Whether a triangle's points are on the front surface (not occluded), decided from its
+/// corners where they agree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Front {
+    /// All three corners are on the front surface.
+    Yes,
+    /// No corner is.
+    No,
+    /// The corners disagree: ask the depth probe point by point.
+    Probe,
+}
+
+/// A mesh triangle laid out in an `n x n` texture: texel-space corners (texel centres at
+/// half-integers), the reciprocal of their doubled signed area, the texel columns and rows
+/// their bounding box holds, and crop-frame corner positions and normals.
+#[derive(Clone, Debug)]
+struct LaidOut {
+    uv: [[f32; 2]; 3],
+    inv_area: f32,
+    cols: Range<usize>,
+    rows: Range<usize>,
+    position: [[f32; 3]; 3],
+    normal: [[f32; 3]; 3],
+    front: Front,
+}
+
+/// The triangles of `mesh` laid out by `layout` in an `n x n` texture, `front` telling which
+/// vertices are on the front surface. Triangles with an index out of range or a degenerate (or
+/// non-finite) UV triangle are left out.
+fn lay_out(mesh: &Mesh, layout: &[[f32; 2]], front: &[bool], n: usize) -> Vec<LaidOut> {
+    let len = layout.len().min(mesh.normals.len()).min(front.len());
+    let scale = n as f32;
+    let texels = |uv: &[[f32; 2]; 3], k: usize| {
+        let (lo, hi) = (uv.iter()).fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), p| {
+            (lo.min(p[k]), hi.max(p[k]))
+        });
+        let first = (lo - 0.5).ceil().clamp(0.0, scale) as usize;
+        let end = ((hi - 0.5).floor() + 1.0).clamp(0.0, scale) as usize;
+        first..end
+    };
+    (mesh.triangles.iter())
+        .map(|t| t.map(|i| i as usize))
+        .filter(|t| t.iter().all(|&i| i < len))
+        .filter_map(|t| {
+            let uv = t.map(|i| layout[i].map(|v| v * scale));
+            let area = edge(uv[0], uv[1], uv[2]);
+            (area.abs() > 1e-9 && area.is_finite()).then(|| LaidOut {
+                uv,
+                inv_area: area.recip(),
+                cols: texels(&uv, 0),
+                rows: texels(&uv, 1),
+                position: t.map(|i| mesh.positions[i]),
+                normal: t.map(|i| mesh.normals[i]),
+                front: match t.map(|i| front[i]) {
+                    [true, true, true] => Front::Yes,
+                    [false, false, false] => Front::No,
+                    _ => Front::Probe,
+                },
+            })
+        })
+        .collect()
+}
+
+/// What the photo shows of each texel of an `n x n` layout texture (row-major): colours in
+/// 0..255 and confidences. A texel whose surface point faces the camera, is on the front surface
+/// and projects into the photo takes the photo's bilinear colour there, with a confidence rising
+/// smoothly from 0 to 1 as its normal's z goes from [`FACING_NONE`] to [`FACING_FULL`]; other
+/// texels are black with confidence 0, or [`OUTSIDE`] outside every triangle.
+fn observe(
+    mesh: &Mesh,
+    layout: &[[f32; 2]],
+    photo: &RgbImage,
+    face: &FaceCrop,
+    n: usize,
+) -> (Vec<[f32; 3]>, Vec<f32>) {
+    let side = face.side();
+    let probe = DepthProbe::new(&mesh.positions, &mesh.triangles);
+    let front: Vec<bool> = (mesh.positions.iter())
+        .map(|p| on_front(&probe, *p, side))
+        .collect();
+    let triangles = lay_out(mesh, layout, &front, n);
+    let photo_from_crop = face.photo_from_crop();
+    let (w, h) = (photo.width() as f32, photo.height() as f32);
+    let shade = |p: [f32; 3], facing: f32, front: Front| {
+        let confidence = smoothstep(FACING_NONE, FACING_FULL, facing);
+        let q = photo_from_crop.apply([p[0], side - p[1]]);
+        let seen = confidence > 0.0
+            && (0.0..=w).contains(&q[0])
+            && (0.0..=h).contains(&q[1])
+            && match front {
+                Front::Yes => true,
+                Front::No => false,
+                Front::Probe => on_front(&probe, p, side),
+            };
+        if seen {
+            (sample_photo(photo, q), confidence)
+        } else {
+            ([0.0; 3], 0.0)
+        }
+    };
+    let mut colour = vec![[0.0; 3]; n * n];
+    let mut confidence = vec![OUTSIDE; n * n];
+    (colour.par_chunks_mut(BAND_ROWS * n))
+        .zip(confidence.par_chunks_mut(BAND_ROWS * n))
+        .zip(bands(&triangles, n))
+        .enumerate()
+        .for_each(|(band, ((colour, confidence), triangles))| {
+            let rows = band * BAND_ROWS..band * BAND_ROWS + confidence.len() / n;
+            for t in triangles {
+                rasterise((colour, confidence), &rows, n, t, &shade);
+            }
+        });
+    (colour, confidence)
+}
+
+/// `triangles` by the bands of [`BAND_ROWS`] rows of an `n x n` texture their rows touch.
+fn bands(triangles: &[LaidOut], n: usize) -> Vec<Vec<&LaidOut>> {
+    let mut bands = vec![Vec::new(); n.div_ceil(BAND_ROWS)];
+    for t in triangles.iter().filter(|t| !t.rows.is_empty()) {
+        for band in &mut bands[t.rows.start / BAND_ROWS..=(t.rows.end - 1) / BAND_ROWS] {
+            band.push(t);
+        }
+    }
+    bands
+}
+
+/// Shades the texels of `out` (colours and confidences of rows `rows` of an `n x n` texture)
+/// whose centres lie in `t`, with `shade(point, normal z, front)` of the surface point the
+/// barycentrics give.
+fn rasterise(
+    out: (&mut [[f32; 3]], &mut [f32]),
+    rows: &Range<usize>,
+    n: usize,
+    t: &LaidOut,
+    shade: &impl Fn([f32; 3], f32, Front) -> ([f32; 3], f32),
+) {
+    for y in t.rows.start.max(rows.start)..t.rows.end.min(rows.end) {
+        for x in t.cols.clone() {
+            let p = [x as f32 + 0.5, y as f32 + 0.5];
+            let w = [
+                edge(t.uv[1], t.uv[2], p) * t.inv_area,
+                edge(t.uv[2], t.uv[0], p) * t.inv_area,
+                edge(t.uv[0], t.uv[1], p) * t.inv_area,
+            ];
+            if w.iter().any(|&wi| wi < -EDGE_TOL) {
+                continue;
+            }
+            let normal = interpolate(t.normal, w);
+            let length = normal.iter().map(|v| v * v).sum::<f32>().sqrt();
+            let facing = if length > 0.0 {
+                normal[2] / length
+            } else {
+                -1.0
+            };
+            let i = (y - rows.start) * n + x;
+            (out.0[i], out.1[i]) = shade(interpolate(t.position, w), facing, t.front);
+        }
+    }
+}
+
+/// Doubled signed area of (a, b, p).
+fn edge(a: [f32; 2], b: [f32; 2], p: [f32; 2]) -> f32 {
+    (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])
+}
+
+/// `w[0] v[0] + w[1] v[1] + w[2] v[2]`.
+fn interpolate(v: [[f32; 3]; 3], w: [f32; 3]) -> [f32; 3] {
+    std::array::from_fn(|k| w[0] * v[0][k] + w[1] * v[1][k] + w[2] * v[2][k])
+}
+
+/// 0 below `lo`, 1 above `hi`, a cubic step between.
+fn smoothstep(lo: f32, hi: f32, x: f32) -> f32 {
+    let t = ((x - lo) / (hi - lo)).clamp(0.0, 1.0);
+    t * t * (3.0 - 2.0 * t)
+}
+
+/// Completes each covered texel of `colour`, `weight` (`n x n`, row-major; colours and
+/// confidences from [`observe`]) from its mirror texel (same row, column `n - 1 - x`), which
+/// fills what the texel's own confidence leaves, and a weak `skin` prior for what both leave.
+/// Leaves the pull-push weights in `weight`: in (0, 1] on the covered texels, 0 elsewhere.
+fn complete(colour: &mut [[f32; 3]], weight: &mut [f32], skin: [f32; 3], n: usize) {
+    // A block of `r x r` unseen texels, r = FILL_REACH n, sums to full weight.
+    let prior = (FILL_REACH * n as f32).powi(-2).min(1.0);
+    let fill = |own: ([f32; 3], f32), mirror: ([f32; 3], f32)| {
+        if own.1 < 0.0 {
+            return (skin, 0.0);
+        }
+        let w_own = own.1;
+        let w_mirror = mirror.1.max(0.0) * (1.0 - w_own);
+        let w_skin = prior * (1.0 - w_own - w_mirror);
+        let total = w_own + w_mirror + w_skin;
+        let colour = std::array::from_fn(|k| {
+            (w_own * own.0[k] + w_mirror * mirror.0[k] + w_skin * skin[k]) / total
+        });
+        (colour, total.min(1.0))
+    };
+    (colour.par_chunks_mut(n))
+        .zip(weight.par_chunks_mut(n))
+        .for_each(|(colour, weight)| {
+            for x in 0..n.div_ceil(2) {
+                let m = n - 1 - x;
+                let (a, b) = ((colour[x], weight[x]), (colour[m], weight[m]));
+                (colour[x], weight[x]) = fill(a, b);
+                (colour[m], weight[m]) = fill(b, a);
+            }
+        });
+}
+
+/// Pull-push (Gortler et al. 1996): fills `colour` (`width x height`, row-major) where `weight`
+/// (in [0, 1]) is below 1. Each coarser level averages 2 x 2 blocks by weight (weights summed,
+/// capped at 1); back down, every texel blends its own colour with the bilinearly upsampled
+/// coarser level by its weight. `fallback` stands in above the coarsest level.
+fn pull_push(
+    colour: &mut [[f32; 3]],
+    weight: &[f32],
+    width: usize,
+    height: usize,
+    fallback: [f32; 3],
+) {
+    if weight.iter().all(|&w| w >= 1.0) {
+        return;
+    }
+    if width * height <= 1 {
+        for (c, &w) in colour.iter_mut().zip(weight) {
+            *c = std::array::from_fn(|k| w * c[k] + (1.0 - w) * fallback[k]);
+        }
+        return;
+    }
+    let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
+    let mut coarse = vec![[0.0f32; 3]; cw * ch];
+    let mut coarse_weight = vec![0.0f32; cw * ch];
+    (coarse.par_chunks_mut(cw))
+        .zip(coarse_weight.par_chunks_mut(cw))
+        .enumerate()
+        .for_each(|(cy, (coarse, coarse_weight))| {
+            for y in 2 * cy..(2 * cy + 2).min(height) {
+                for x in 0..width {
+                    let (i, w) = (y * width + x, weight[y * width + x]);
+                    coarse_weight[x / 2] += w;
+                    for k in 0..3 {
+                        coarse[x / 2][k] += w * colour[i][k];
+                    }
+                }
+            }
+            for (c, w) in coarse.iter_mut().zip(coarse_weight) {
+                if *w > 0.0 {
+                    *c = c.map(|v| v / *w);
+                }
+                *w = w.min(1.0);
+            }
+        });
+    pull_push(&mut coarse, &coarse_weight, cw, ch, fallback);
+    (colour.par_chunks_mut(width))
+        .zip(weight.par_chunks(width))
+        .enumerate()
+        .for_each(|(y, (colour, weight))| {
+            let cy = ((y as f32 + 0.5) / 2.0 - 0.5).clamp(0.0, (ch - 1) as f32);
+            for (x, (c, &w)) in colour.iter_mut().zip(weight).enumerate() {
+                if w < 1.0 {
+                    let cx = ((x as f32 + 0.5) / 2.0 - 0.5).clamp(0.0, (cw - 1) as f32);
+                    let up = bilinear(&coarse, cw, ch, cx, cy);
+                    *c = std::array::from_fn(|k| w * c[k] + (1.0 - w) * up[k]);
+                }
+            }
+        });
+}
+
+/// Extends the colours of the covered texels of `colour` (`n x n`, row-major; those of positive
+/// `filled`, the pull-push weights) over up to [`GUTTER_RINGS`] rings of the uncovered ones
+/// around them, so that filtering at an island's edge sees the edge's colour: each ring's
+/// texels take the mean of their filled 8-neighbours (and are marked filled with weight 1).
+fn dilate(colour: &mut [[f32; 3]], filled: &mut [f32], n: usize) {
+    let mut ring: Vec<usize> = (0..n * n)
+        .filter(|&i| filled[i] <= 0.0 && neighbours(i, n).any(|j| filled[j] > 0.0))
+        .collect();
+    for _ in 0..GUTTER_RINGS {
+        if ring.is_empty() {
+            break;
+        }
+        let means: Vec<[f32; 3]> = ring
+            .iter()
+            .map(|&i| {
+                let (sum, count) = neighbours(i, n)
+                    .filter(|&j| filled[j] > 0.0)
+                    .fold(([0.0f32; 3], 0.0f32), |(s, c), j| {
+                        (std::array::from_fn(|k| s[k] + colour[j][k]), c + 1.0)
+                    });
+                sum.map(|v| v / count)
+            })
+            .collect();
+        for (&i, mean) in ring.iter().zip(means) {
+            colour[i] = mean;
+            filled[i] = 1.0;
+        }
+        ring = ring
+            .iter()
+            .flat_map(|&i| neighbours(i, n))
+            .filter(|&j| filled[j] <= 0.0)
+            .collect();
+        ring.sort_unstable();
+        ring.dedup();
+    }
+}
+
+/// The in-range 8-neighbours of texel `i` of an `n x n` grid (row-major).
+fn neighbours(i: usize, n: usize) -> impl Iterator<Item = usize> {
+    let (y, x) = (i / n, i % n);
+    (y.saturating_sub(1)..(y + 2).min(n))
+        .flat_map(move |ny| (x.saturating_sub(1)..(x + 2).min(n)).map(move |nx| ny * n + nx))
+        .filter(move |&j| j != i)
+}
+
+/// `grid` (`width x height`, row-major) at the in-range point (x, y), texel centres at
+/// integers.
+fn bilinear(grid: &[[f32; 3]], width: usize, height: usize, x: f32, y: f32) -> [f32; 3] {
+    let (x0, y0) = (x as usize, y as usize);
+    let (x1, y1) = ((x0 + 1).min(width - 1), (y0 + 1).min(height - 1));
+    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+    let at = |x: usize, y: usize| grid[y * width + x];
+    let (a, b, c, d) = (at(x0, y0), at(x1, y0), at(x0, y1), at(x1, y1));
+    std::array::from_fn(|k| {
+        (1.0 - fy) * ((1.0 - fx) * a[k] + fx * b[k]) + fy * ((1.0 - fx) * c[k] + fx * d[k])
+    })
+}
+
+/// A 0..255 colour channel as a byte, rounded (half up; `as` truncates the non-negative sum,
+/// cheaper than `f32::round`, a libm call on baseline x86-64).
+fn to_u8(v: f32) -> u8 {
+    (v.clamp(0.0, 255.0) + 0.5) as u8
+}
+
+/// [`sample_bilinear`](crate::pipeline::detect::warp::sample_bilinear) of `photo` at a point `q` in `[0, width] x [0, height]` (pixel centres
+/// at half-integers, edges replicated), read straight from the buffer: the hot loop of
+/// [`bake`] samples up to a million points, about six times faster so.
+fn sample_photo(photo: &RgbImage, q: [f32; 2]) -> [f32; 3] {
+    let (w, h) = (photo.width() as usize, photo.height() as usize);
+    // q - 0.5 + 1 >= 0.5, so truncation is floor + 1.
+    let (x, y) = (q[0] + 0.5, q[1] + 0.5);
+    let (x1, y1) = (x as usize, y as usize);
+    let (fx, fy) = (x - x1 as f32, y - y1 as f32);
+    let (x0, y0) = (
+        x1.saturating_sub(1).min(w - 1),
+        y1.saturating_sub(1).min(h - 1),
+    );
+    let (x1, y1) = (x1.min(w - 1), y1.min(h - 1));
+    let raw = photo.as_raw();
+    let at = |x: usize, y: usize| {
+        let i = 3 * (y * w + x);
+        [raw[i], raw[i + 1], raw[i + 2]].map(f32::from)
+    };
+    let (a, b, c, d) = (at(x0, y0), at(x1, y0), at(x0, y1), at(x1, y1));
+    std::array::from_fn(|k| {
+        (1.0 - fy) * ((1.0 - fx) * a[k] + fx * b[k]) + fy * ((1.0 - fx) * c[k] + fx * d[k])
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::pipeline::detect::AlignedCrop;
-    use crate::pipeline::detect::warp::Affine2;
+    use crate::pipeline::detect::warp::{Affine2, sample_bilinear};
     use crate::pipeline::upscale::Upscaler;
 
     #[test]
@@ -190,6 +660,279 @@ mod tests {
         let fill = mesh.uvs[6];
         assert!(fill[1] > 0.9, "{fill:?}");
         assert_eq!(mesh.uvs[7], fill);
+        mesh.sanity_check().unwrap();
+    }
+
+    /// A face whose crop is `photo` itself (128 x 128, identity transform).
+    fn identity_face(photo: &RgbImage) -> FaceCrop {
+        let crop = AlignedCrop {
+            image: photo.clone(),
+            crop_from_photo: Affine2::IDENTITY,
+        };
+        let points: Vec<[f32; 3]> = (0..468)
+            .map(|i| [20.0 + (i % 80) as f32, 30.0, 0.0])
+            .collect();
+        FaceCrop::framed(crop, &points, 128.0, Upscaler::Bicubic).unwrap()
+    }
+
+    /// Two triangles per cell of a `cols x rows` vertex grid (row-major).
+    fn grid_triangles(cols: u32, rows: u32) -> Vec<[u32; 3]> {
+        let mut triangles = Vec::new();
+        for j in 0..rows - 1 {
+            for i in 0..cols - 1 {
+                let a = j * cols + i;
+                triangles.push([a, a + 1, a + cols + 1]);
+                triangles.push([a, a + cols + 1, a + cols]);
+            }
+        }
+        triangles
+    }
+
+    const RED: Rgb<u8> = Rgb([200, 60, 40]);
+    const GREEN: Rgb<u8> = Rgb([40, 180, 40]);
+    const BLUE: Rgb<u8> = Rgb([0, 0, 200]);
+
+    /// A flat 25 x 25 grid over the crop with UVs in [0.125, 0.875] (a mirror-symmetric layout,
+    /// texel = 2 crop pixels at side 64) and normals that face the camera on the layout's left
+    /// half below v = 0.35 and away from it elsewhere.
+    fn half_turned_grid() -> (Mesh, Vec<[f32; 2]>) {
+        let k = 25;
+        let layout: Vec<[f32; 2]> = (0..k * k)
+            .map(|i| [0.125 + (i % k) as f32 / 32.0, 0.125 + (i / k) as f32 / 32.0])
+            .collect();
+        let positions = layout
+            .iter()
+            .map(|t| [128.0 * t[0], 128.0 * (1.0 - t[1]), 0.0])
+            .collect();
+        let mut mesh = Mesh::new(positions, grid_triangles(k as u32, k as u32));
+        mesh.normals = layout
+            .iter()
+            .map(|t| {
+                if t[0] > 0.5 || t[1] < 0.35 {
+                    [0.0, 0.6, -0.8]
+                } else {
+                    [0.0, 0.0, 1.0]
+                }
+            })
+            .collect();
+        (mesh, layout)
+    }
+
+    #[test]
+    fn bake_takes_seen_texels_then_the_mirror_then_skin() {
+        // The photo (= crop): left half red with a green band at rows 48..64, right half blue.
+        let photo = RgbImage::from_fn(128, 128, |x, y| match (x, y) {
+            (64.., _) => BLUE,
+            (_, 48..64) => GREEN,
+            _ => RED,
+        });
+        let (mut mesh, layout) = half_turned_grid();
+        bake_at(&mut mesh, &layout, &photo, &identity_face(&photo), 64);
+        mesh.sanity_check().unwrap();
+        assert_eq!(mesh.uvs, layout);
+        let tex = mesh.texture.as_ref().unwrap();
+        assert_eq!(tex.dimensions(), (64, 64));
+        // Seen texels (left half) show the photo under them; hidden ones on the right the
+        // mirror texel's colour (green in the band, which the skin fill would not give).
+        assert_eq!(*tex.get_pixel(19, 28), GREEN);
+        assert_eq!(*tex.get_pixel(44, 28), GREEN);
+        assert_eq!(*tex.get_pixel(19, 45), RED);
+        assert_eq!(*tex.get_pixel(44, 45), RED);
+        // Seen from neither side (the top band): the median skin colour (red, the majority),
+        // though the nearest seen texels are green.
+        let near = |a: Rgb<u8>, b: Rgb<u8>| a.0.iter().zip(b.0).all(|(&x, y)| x.abs_diff(y) <= 12);
+        for x in [19, 44] {
+            assert!(
+                near(*tex.get_pixel(x, 12), RED),
+                "{:?}",
+                tex.get_pixel(x, 12)
+            );
+        }
+        // The gutter (outside u, v in [0.125, 0.875]) takes the island edge's colour; nothing
+        // is black, and the blue half of the photo shows nowhere but in the grid cells right of
+        // u = 0.5 (texels 32..34), whose interpolated normals still face the camera.
+        assert!(
+            near(*tex.get_pixel(2, 45), RED),
+            "{:?}",
+            tex.get_pixel(2, 45)
+        );
+        assert!(
+            near(*tex.get_pixel(57, 28), GREEN),
+            "{:?}",
+            tex.get_pixel(57, 28)
+        );
+        for (x, y, p) in tex.enumerate_pixels() {
+            assert!(p.0.iter().any(|&c| c >= 40), "black texel ({x}, {y})");
+            if !(32..=34).contains(&x) {
+                assert!(p.0[2] < 100, "blue texel ({x}, {y}): {p:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn bake_hides_texels_behind_the_front_surface() {
+        // Left half red, right half blue. A quad over the left half (z = 50) in front of a strip
+        // over the whole crop (z = 0) whose columns at x = 0, 40, 80, 128 make a triangle pair
+        // wholly hidden, one half hidden (probed texel by texel) and one wholly seen. Each is
+        // laid out over u in [0.1, 0.9] (texel column c shows x = 160 (c + 0.5) / 64 - 16).
+        let photo = RgbImage::from_fn(128, 128, |x, _| if x < 64 { RED } else { BLUE });
+        let xs = [0.0, 64.0, 0.0, 40.0, 80.0, 128.0];
+        let zs = [50.0, 50.0, 0.0, 0.0, 0.0, 0.0];
+        let mut positions = Vec::new();
+        let mut layout = Vec::new();
+        for (k, (x, z)) in xs.into_iter().zip(zs).enumerate() {
+            let (x1, v0) = if k < 2 { (64.0, 0.05) } else { (128.0, 0.55) };
+            for (y, v) in [(128.0, v0), (0.0, v0 + 0.4)] {
+                positions.push([x, y, z]);
+                layout.push([0.1 + 0.8 * x / x1, v]);
+            }
+        }
+        let triangles = [0, 4, 6, 8]
+            .into_iter()
+            .flat_map(|a| [[a, a + 1, a + 3], [a, a + 3, a + 2]])
+            .collect();
+        let mut mesh = Mesh::new(positions, triangles);
+        mesh.normals = vec![[0.0, 0.0, 1.0]; 12];
+        bake_at(&mut mesh, &layout, &photo, &identity_face(&photo), 64);
+        mesh.sanity_check().unwrap();
+        let tex = mesh.texture.as_ref().unwrap();
+        // The front quad is red throughout.
+        assert_eq!(*tex.get_pixel(19, 16), RED);
+        assert_eq!(*tex.get_pixel(44, 16), RED);
+        // The strip is seen (blue) right of the front quad, in the wholly seen triangles (x = 88)
+        // and in the half-hidden ones (x = 73); behind the red front quad, in the wholly hidden
+        // triangles (x = 15) and the half-hidden ones (x = 55), it takes its mirror texel's blue.
+        for c in [41, 35, 12, 28] {
+            assert_eq!(*tex.get_pixel(c, 48), BLUE, "column {c}");
+        }
+    }
+
+    #[test]
+    fn bake_uses_the_layout_side_and_refuses_a_mismatched_layout() {
+        const { assert!(LAYOUT_SIDE >= 512) };
+        let photo = RgbImage::from_pixel(128, 128, RED);
+        let face = identity_face(&photo);
+        let (mut mesh, layout) = half_turned_grid();
+        bake(&mut mesh, &layout, &photo, &face);
+        mesh.sanity_check().unwrap();
+        let tex = mesh.texture.as_ref().unwrap();
+        assert_eq!(tex.dimensions(), (LAYOUT_SIDE, LAYOUT_SIDE));
+        assert!(tex.pixels().all(|p| *p == RED));
+        // A layout short of the vertex count falls back to the projective texture.
+        let (mut mesh, layout) = half_turned_grid();
+        bake(&mut mesh, &layout[1..], &photo, &face);
+        mesh.sanity_check().unwrap();
+        assert_eq!(mesh.uvs.len(), mesh.positions.len());
+        assert_ne!(mesh.texture.as_ref().unwrap().width(), LAYOUT_SIDE);
+    }
+
+    #[test]
+    fn sample_photo_matches_sample_bilinear() {
+        let photo = RgbImage::from_fn(7, 5, |x, y| {
+            Rgb([x as u8 * 30, y as u8 * 50, (x * y) as u8])
+        });
+        for i in 0..=70 {
+            for j in 0..=50 {
+                let q = [i as f32 * 0.1, j as f32 * 0.1];
+                let (a, b) = (sample_photo(&photo, q), sample_bilinear(&photo, q));
+                assert!(
+                    a.iter().zip(b).all(|(a, b)| (a - b).abs() < 1e-3),
+                    "{q:?}: {a:?} {b:?}"
+                );
+            }
+        }
+        assert_eq!(
+            [0.0, 0.49, 0.5, 254.5, 300.0, -3.0].map(to_u8),
+            [0, 0, 1, 255, 255, 0]
+        );
+    }
+
+    #[test]
+    fn median_colour_is_the_upper_median_per_channel() {
+        let pixels = [[1, 5, 9], [3, 2, 7], [2, 8, 8], [4, 1, 0]];
+        assert_eq!(median_colour(pixels), Rgb([3, 5, 8]));
+        assert_eq!(median_colour(pixels[..3].iter().copied()), Rgb([2, 5, 8]));
+        assert_eq!(median_colour([]), Rgb([128; 3]));
+    }
+
+    #[test]
+    fn pull_push_spreads_known_texels_and_keeps_them() {
+        // A 5 x 3 grid with one red and one blue texel at full weight, one half-weight texel.
+        let mut colour = vec![[0.0; 3]; 15];
+        let mut weight = vec![0.0; 15];
+        (colour[0], weight[0]) = ([255.0, 0.0, 0.0], 1.0);
+        (colour[14], weight[14]) = ([0.0, 0.0, 255.0], 1.0);
+        (colour[7], weight[7]) = ([0.0, 255.0, 0.0], 0.5);
+        pull_push(&mut colour, &weight, 5, 3, [9.0; 3]);
+        assert_eq!(colour[0], [255.0, 0.0, 0.0]);
+        assert_eq!(colour[14], [0.0, 0.0, 255.0]);
+        assert!(
+            colour[7][1] > 127.0 && colour[7][1] < 255.0,
+            "{:?}",
+            colour[7]
+        );
+        // Every texel is a blend of the known colours (no black, no fallback).
+        for c in &colour {
+            let sum: f32 = c.iter().sum();
+            assert!((sum - 255.0).abs() < 1e-2, "{c:?}");
+        }
+        assert!(colour[1][0] > colour[13][0] && colour[13][2] > colour[1][2]);
+    }
+
+    /// Times [`bake`] on a 100 x 100-vertex sphere (10,000 vertices, 19,602 triangles) turned
+    /// 30 degrees, its layout filling the whole texture, from a 1024 x 1024 photo.
+    /// `cargo test --release --lib bake_timing -- --ignored --nocapture`
+    #[test]
+    #[ignore = "timing, prints only"]
+    fn bake_timing() {
+        let photo = RgbImage::from_fn(1024, 1024, |x, y| Rgb([x as u8, y as u8, 128]));
+        let crop_from_photo = Affine2::similarity(0.125, 0.0, [0.0, 0.0]);
+        let crop = AlignedCrop {
+            image: image::imageops::thumbnail(&photo, 128, 128),
+            crop_from_photo,
+        };
+        let points: Vec<[f32; 3]> = (0..468)
+            .map(|i| [160.0 + (8 * (i % 80)) as f32, 240.0, 0.0])
+            .collect();
+        let face = FaceCrop::framed(crop, &points, 128.0, Upscaler::Bicubic).unwrap();
+        let k = 100u32;
+        let layout: Vec<[f32; 2]> = (0..k * k)
+            .map(|i| {
+                [
+                    (i % k) as f32 / (k - 1) as f32,
+                    (i / k) as f32 / (k - 1) as f32,
+                ]
+            })
+            .collect();
+        let normals: Vec<[f32; 3]> = layout
+            .iter()
+            .map(|t| {
+                let theta = (t[0] - 0.5) * 1.6 * std::f32::consts::PI + 0.5;
+                let phi = (t[1] - 0.5) * 0.9 * std::f32::consts::PI;
+                [theta.sin() * phi.cos(), -phi.sin(), theta.cos() * phi.cos()]
+            })
+            .collect();
+        let positions = normals
+            .iter()
+            .map(|n| [64.0 + 50.0 * n[0], 64.0 + 50.0 * n[1], 50.0 * n[2]])
+            .collect();
+        let mut mesh = Mesh::new(positions, grid_triangles(k, k));
+        mesh.normals = normals;
+        let mut times: Vec<f64> = (0..10)
+            .map(|_| {
+                let start = std::time::Instant::now();
+                bake(&mut mesh, &layout, &photo, &face);
+                start.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        eprintln!(
+            "bake: {} vertices, {} triangles, {LAYOUT_SIDE}^2: min {:.1} ms, median {:.1} ms",
+            mesh.positions.len(),
+            mesh.triangles.len(),
+            times[0],
+            times[times.len() / 2]
+        );
         mesh.sanity_check().unwrap();
     }
 }

@@ -294,6 +294,7 @@ impl Reconstructor for VrnReconstructor {
         Ok(Reconstruction {
             mesh,
             landmark_vertices: None,
+            uv_layout: None,
             depth: None,
         })
     }

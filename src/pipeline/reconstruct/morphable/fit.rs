@@ -6,7 +6,8 @@
 //! so a few gross landmark errors lose their pull); ridge regression of the coefficients on the
 //! residuals brought back to the model frame, `(B^T W B + lambda I) a = B^T W r`, where `lambda`
 //! is the assumed landmark noise variance (cm^2) against the unit prior `a ~ N(0, I)`. Each
-//! iteration is a 3x3 SVD and a K x K solve: well under a millisecond for K = 60.
+//! iteration is a 3x3 SVD, a rank-3 update of the Gram matrix per down-weighted landmark and a
+//! K x K solve.
 
 use super::{LANDMARKS, MorphableError, MorphableModel};
 use nalgebra::{DMatrix, DVector, Matrix3, Vector3};
@@ -20,8 +21,10 @@ pub struct FitOptions {
     pub lambda: f32,
     /// Huber threshold in robust standard deviations of the residuals.
     pub huber: f32,
-    /// Components used (at most the model's).
-    pub components: usize,
+    /// Identity components used (at most the model's).
+    pub identity: usize,
+    /// Expression components used (at most the model's).
+    pub expression: usize,
 }
 
 impl Default for FitOptions {
@@ -30,7 +33,8 @@ impl Default for FitOptions {
             iterations: 6,
             lambda: 0.05,
             huber: 2.0,
-            components: 60,
+            identity: usize::MAX,
+            expression: usize::MAX,
         }
     }
 }
@@ -58,6 +62,16 @@ impl Fit {
     pub fn vertices(&self, model: &MorphableModel) -> Vec<[f32; 3]> {
         model
             .shape(&self.coefficients)
+            .iter()
+            .map(|&p| self.apply(p))
+            .collect()
+    }
+
+    /// The neutral face of the fitted identity (no expression), in the fitted pose, crop frame.
+    #[must_use]
+    pub fn neutral_vertices(&self, model: &MorphableModel) -> Vec<[f32; 3]> {
+        model
+            .neutral_shape(&self.coefficients)
             .iter()
             .map(|&p| self.apply(p))
             .collect()
@@ -132,15 +146,24 @@ pub fn fit(
         )));
     }
     let n = LANDMARKS;
-    let k = options.components.min(model.components());
+    let k_id = options.identity.min(model.identity_components);
+    let k_ex = options
+        .expression
+        .min(model.components() - model.identity_components);
+    // Columns: the used identity components, then the used expression ones.
+    let used: Vec<usize> = (0..k_id)
+        .chain(model.identity_components..model.identity_components + k_ex)
+        .collect();
+    let k = used.len();
     let y: Vec<Vector3<f64>> = targets[..n]
         .iter()
         .map(|p| Vector3::new(f64::from(p[0]), f64::from(p[1]), f64::from(p[2])))
         .collect();
     // B: the landmark rows of the scaled basis, [3n, k].
     let b = DMatrix::from_fn(3 * n, k, |row, col| {
-        f64::from(model.component(col)[row] * model.sigma[col])
+        f64::from(model.component(used[col])[row] * model.sigma[used[col]])
     });
+    let gram = b.transpose() * &b;
     let mean = DVector::from_iterator(
         3 * n,
         model.mean[..n].iter().flatten().map(|&v| f64::from(v)),
@@ -170,10 +193,18 @@ pub fn fit(
                 r[3 * i + c] = m[c] - mean[3 * i + c];
             }
         }
-        let wrow = DVector::from_fn(3 * n, |row, _| w[row / 3]);
-        let bw = DMatrix::from_fn(3 * n, k, |row, col| b[(row, col)] * wrow[row]);
-        let lhs = b.transpose() * &bw + DMatrix::identity(k, k) * f64::from(options.lambda);
-        let rhs = bw.transpose() * r;
+        // B^T W B = B^T B - sum over down-weighted landmarks of (1 - w) B_l^T B_l: the Gram
+        // matrix once, then a rank-3 correction per outlier (most weights are exactly 1).
+        let mut lhs = gram.clone();
+        for (i, &wi) in w.iter().enumerate().filter(|(_, w)| **w < 1.0) {
+            let rows = b.rows(3 * i, 3);
+            lhs -= (1.0 - wi) * rows.transpose() * rows;
+        }
+        for d in 0..k {
+            lhs[(d, d)] += f64::from(options.lambda);
+        }
+        let wr = DVector::from_fn(3 * n, |row, _| r[row] * w[row / 3]);
+        let rhs = b.transpose() * wr;
         a = lhs
             .cholesky()
             .ok_or_else(|| MorphableError::Fit("singular normal equations".into()))?
@@ -193,7 +224,13 @@ pub fn fit(
         scale: sim.s as f32,
         rotation: std::array::from_fn(|i| std::array::from_fn(|j| sim.r[(i, j)] as f32)),
         translation: std::array::from_fn(|i| sim.t[i] as f32),
-        coefficients: a.iter().map(|&v| v as f32).collect(),
+        coefficients: {
+            let mut all = vec![0.0; model.components()];
+            for (&c, &v) in used.iter().zip(a.iter()) {
+                all[c] = v as f32;
+            }
+            all
+        },
         weights: w.iter().map(|&v| v as f32).collect(),
         rms: (se / sw.max(1e-12)).sqrt() as f32,
     })
@@ -268,7 +305,7 @@ mod tests {
             &pts,
             &FitOptions {
                 lambda: 1e-4,
-                iterations: 10,
+                iterations: 30,
                 ..FitOptions::default()
             },
         )
@@ -289,31 +326,38 @@ mod tests {
                 );
             }
         }
-        // Every dense vertex lands within 0.5 px (1 px with outliers) of the true one (a face is
-        // ~60 px across here).
-        let want = {
-            let full: Vec<[f32; 3]> = model
-                .shape(&truth)
-                .iter()
-                .map(|p| {
-                    let v =
-                        s * r * Vector3::new(f64::from(p[0]), f64::from(p[1]), f64::from(p[2])) + t;
-                    [v[0] as f32, v[1] as f32, v[2] as f32]
-                })
-                .collect();
-            full
-        };
+        // The landmark vertices land within 0.5 px (1 px with outliers) of the true ones (a face
+        // is ~60 px across here); the rest of the face area (ears, neck, hairline), which no
+        // landmark reaches, follows the prior: 95 % of it within twice that, all within four
+        // times.
+        let want: Vec<[f32; 3]> = model
+            .shape(&truth)
+            .iter()
+            .map(|p| {
+                let v = s * r * Vector3::new(f64::from(p[0]), f64::from(p[1]), f64::from(p[2])) + t;
+                [v[0] as f32, v[1] as f32, v[2] as f32]
+            })
+            .collect();
         let got = f.vertices(&model);
-        let worst = got
+        let mut errors: Vec<f32> = got
             .iter()
             .zip(&want)
             .map(|(a, b)| {
                 ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
             })
-            .fold(0.0f32, f32::max);
+            .collect();
+        let on_landmarks = errors[..LANDMARKS].iter().copied().fold(0.0f32, f32::max);
+        errors.sort_by(f32::total_cmp);
+        let p95 = errors[errors.len() * 95 / 100];
+        let worst = errors[errors.len() - 1];
         let limit = if outliers { 1.0 } else { 0.5 };
-        eprintln!("worst vertex error {worst} px, scale {}", f.scale);
-        assert!(worst < limit, "worst vertex error {worst} px");
+        eprintln!("vertex error: landmarks worst {on_landmarks} px, all p95 {p95}, worst {worst}");
+        assert!(
+            on_landmarks < limit,
+            "landmark vertex error {on_landmarks} px"
+        );
+        assert!(p95 < 2.0 * limit, "95th percentile vertex error {p95} px");
+        assert!(worst < 4.0 * limit, "worst vertex error {worst} px");
         if outliers {
             let down = (0..LANDMARKS)
                 .step_by(20)

@@ -1,8 +1,8 @@
 //! The `3dmm` and `3dmm-cgan` methods: the prepared face ([`FaceCrop`]: FaceMesh's 468
 //! landmarks in the 128 px crop, enlarged with the user's upscaler when the face is smaller) ->
 //! the robust morphable-model fit to the landmarks -> (`3dmm-cgan` only: the CGAN refiner's
-//! depth correction, [`super::refine`]) -> the dense mesh (1790 vertices), coloured from the
-//! photo.
+//! depth correction, [`super::refine`]) -> the dense mesh (about 10,000 vertices, eyes and
+//! mouth closed), coloured from the photo.
 //!
 //! Frame: the crop frame of [`crate::pipeline::mesh`] for the 128 px crop (+X right, +Y up,
 //! +Z towards the camera, crop pixels).
@@ -11,7 +11,6 @@ use super::depth::rasterise;
 use super::fit::{FitOptions, fit};
 use super::refine::refine_vertices;
 use super::{MorphableError, MorphableModel};
-use crate::pipeline::detect::landmarks68::to_68;
 use crate::pipeline::detect::warp;
 use crate::pipeline::mesh::from_depth::DepthMap;
 use crate::pipeline::mesh::{Mesh, MeshError};
@@ -43,6 +42,9 @@ pub struct MorphableReconstructor {
     pub refiner: Option<RefinerModel>,
     /// The fit's settings.
     pub fit: FitOptions,
+    /// Return the fitted identity with a neutral expression (`visage reconstruct --neutral`;
+    /// ignored with a refiner, whose correction belongs to the photo's expression).
+    pub neutral: bool,
 }
 
 impl MorphableReconstructor {
@@ -51,6 +53,7 @@ impl MorphableReconstructor {
             model,
             refiner,
             fit: FitOptions::default(),
+            neutral: false,
         }
     }
 
@@ -98,7 +101,11 @@ impl MorphableReconstructor {
             let _span = tracing::info_span!("fit").entered();
             fit(&self.model, &face.points_crop_frame(), &self.fit)?
         };
-        let vertices = fitted.vertices(&self.model);
+        let vertices = if self.neutral && self.refiner.is_none() {
+            fitted.neutral_vertices(&self.model)
+        } else {
+            fitted.vertices(&self.model)
+        };
         let side = face.crop.image.width() as usize;
         let (positions, depth, mask) = match &self.refiner {
             Some(r) => {
@@ -117,10 +124,10 @@ impl MorphableReconstructor {
         mesh.colors = face.colours(photo, &mesh.positions);
         mesh.compute_normals();
         mesh.sanity_check()?;
-        let ids: Vec<u32> = (0..super::LANDMARKS as u32).collect();
         Ok(Reconstruction {
             mesh,
-            landmark_vertices: to_68(&ids),
+            landmark_vertices: Some(self.model.landmarks68.clone()),
+            uv_layout: Some(self.model.uvs.clone()),
             depth: Some(DepthMap {
                 width: side,
                 height: side,

@@ -1,9 +1,11 @@
 //! The project's learned morphable face model (DESIGN.md section 4) and the coarse face it gives
 //! for a face crop: the first stage of the 3DMM + CGAN path (Galteri et al., CVIU 2019).
 //!
-//! - [`topology`]: FaceMesh's 468 landmarks and triangles, subdivided once (1790 vertices).
-//! - [`MorphableModel`]: a PCA shape model over that topology (mean, orthonormal basis, sigmas),
-//!   learned from sampled ICT Face Model shapes by `visage morphable build`
+//! - [`topology`]: the dense topology's facts: vertices 0-467 are FaceMesh's landmarks, the rest
+//!   the ICT face area's surface (eyes and mouth closed), about 10,000 vertices; its borders.
+//! - [`MorphableModel`]: a PCA shape model over that topology (mean, orthonormal identity and
+//!   expression bases, sigmas, a UV layout, the 68 landmark vertices), learned from sampled ICT
+//!   Face Model shapes by `visage morphable build`
 //!   ([`crate::train::morphable`]); only the learned model is committed
 //!   (`weights/morphable.safetensors`, embedded in the binary).
 //! - [`fit`]: pose and coefficients from FaceMesh's 468 3D landmarks (robust, milliseconds).
@@ -67,19 +69,29 @@ pub enum MorphableError {
 }
 
 /// A linear shape model over the dense topology:
-/// `shape(a) = mean + sum_k a_k sigma_k basis_k`, with `a ~ N(0, I)` a priori.
+/// `shape(a) = mean + sum_k a_k sigma_k basis_k`, with `a ~ N(0, I)` a priori. The first
+/// [`MorphableModel::identity_components`] components span identity, the rest expression; the
+/// mean carries the mean expression ([`MorphableModel::expression_mean`]), so the neutral face of
+/// an identity is `mean - expression_mean + identity part`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MorphableModel {
     /// Mean shape, `[V]`, model frame, centimetres.
     pub mean: Vec<[f32; 3]>,
-    /// Orthonormal components, `[K, V * 3]` row-major.
+    /// Orthonormal components, `[K, V * 3]` row-major: identity first, then expression.
     pub basis: Vec<f32>,
     /// Standard deviation of each component, `[K]`, centimetres.
     pub sigma: Vec<f32>,
-    /// Triangles of the dense topology (counter-clockwise seen from +Z).
+    /// How many leading components are identity components.
+    pub identity_components: usize,
+    /// The mean expression's offset from the neutral face, `[V]`, centimetres.
+    pub expression_mean: Vec<[f32; 3]>,
+    /// Triangles of the dense topology (counter-clockwise seen from outside).
     pub triangles: Vec<[u32; 3]>,
-    /// Parent landmarks of the midpoint vertices ([`topology::Dense::edges`]).
-    pub edges: Vec<[u32; 2]>,
+    /// Texture coordinates, `[V]` (u right, v down, in [0, 1]; mirror symmetric about u = 0.5).
+    pub uvs: Vec<[f32; 2]>,
+    /// The 68 landmarks (iBUG order) as vertex ids, jaw on the 3D jaw line (3D-contour
+    /// convention of AFLW2000-3D).
+    pub landmarks68: Vec<u32>,
 }
 
 impl MorphableModel {
@@ -89,6 +101,22 @@ impl MorphableModel {
     /// [`MorphableError::Format`] when the embedded file is malformed (a build problem).
     pub fn embedded() -> Result<Self, MorphableError> {
         Self::from_bytes(WEIGHTS, "weights/morphable.safetensors (embedded)")
+    }
+
+    /// The committed model, parsed once per process and shared.
+    ///
+    /// # Errors
+    /// [`MorphableError::Format`] when the embedded file is malformed (a build problem).
+    pub fn shared() -> Result<&'static Self, MorphableError> {
+        static MODEL: std::sync::OnceLock<Result<MorphableModel, String>> =
+            std::sync::OnceLock::new();
+        MODEL
+            .get_or_init(|| Self::embedded().map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|what| MorphableError::Format {
+                path: "weights/morphable.safetensors (embedded)".into(),
+                what: what.clone(),
+            })
     }
 
     /// Loads a model file written by [`MorphableModel::save`].
@@ -104,8 +132,9 @@ impl MorphableModel {
         Self::from_bytes(&bytes, &name)
     }
 
-    /// Parses the safetensors layout: `mean` [V, 3] f32, `basis` [K, V*3] f32, `sigma` [K] f32,
-    /// `triangles` [T, 3] u32, `edges` [E, 2] u32.
+    /// Parses the safetensors layout: `mean` [V, 3] f32, `basis` [K, V*3] f16 or f32, `sigma`
+    /// [K] f32, `identity_components` [1] u32, `expression_mean` [V, 3] f32, `triangles` [T, 3]
+    /// u32, `uvs` [V, 2] f32, `landmarks68` [68] u32.
     ///
     /// # Errors
     /// [`MorphableError::Format`] when a tensor is missing or the sizes disagree.
@@ -130,22 +159,26 @@ impl MorphableModel {
                 .and_then(|t| t.to_vec1())
                 .map_err(|e| bad(e.to_string()))
         };
-        let mean: Vec<[f32; 3]> = f32s("mean")?
-            .chunks_exact(3)
-            .map(|c| [c[0], c[1], c[2]])
-            .collect();
+        let points = |key: &str| -> Result<Vec<[f32; 3]>, MorphableError> {
+            Ok(f32s(key)?
+                .chunks_exact(3)
+                .map(|c| [c[0], c[1], c[2]])
+                .collect())
+        };
         let model = Self {
             basis: f32s("basis")?,
             sigma: f32s("sigma")?,
+            identity_components: u32s("identity_components")?
+                .first()
+                .map_or(0, |&k| k as usize),
+            expression_mean: points("expression_mean")?,
             triangles: u32s("triangles")?
                 .chunks_exact(3)
                 .map(|c| [c[0], c[1], c[2]])
                 .collect(),
-            edges: u32s("edges")?
-                .chunks_exact(2)
-                .map(|c| [c[0], c[1]])
-                .collect(),
-            mean,
+            uvs: f32s("uvs")?.chunks_exact(2).map(|c| [c[0], c[1]]).collect(),
+            landmarks68: u32s("landmarks68")?,
+            mean: points("mean")?,
         };
         model.check().map_err(bad)?;
         Ok(model)
@@ -153,39 +186,68 @@ impl MorphableModel {
 
     fn check(&self) -> Result<(), String> {
         let v = self.mean.len();
-        if v != LANDMARKS + self.edges.len() {
-            return Err(format!("{v} vertices for {} edges", self.edges.len()));
+        if v < LANDMARKS {
+            return Err(format!(
+                "{v} vertices, fewer than the {LANDMARKS} landmarks"
+            ));
         }
         if self.basis.len() != self.sigma.len() * v * 3 {
             return Err(format!("basis of {} values", self.basis.len()));
         }
-        if let Some(i) = self.triangles.iter().flatten().find(|&&i| i as usize >= v) {
-            return Err(format!("triangle index {i} >= {v}"));
+        if self.identity_components > self.sigma.len() {
+            return Err(format!(
+                "{} identity components of {}",
+                self.identity_components,
+                self.sigma.len()
+            ));
+        }
+        if self.expression_mean.len() != v || self.uvs.len() != v {
+            return Err("expression mean or uvs not one per vertex".into());
+        }
+        if self.landmarks68.len() != 68 {
+            return Err(format!("{} landmarks, not 68", self.landmarks68.len()));
+        }
+        let indices = self.triangles.iter().flatten().chain(&self.landmarks68);
+        if let Some(i) = indices.copied().find(|&i| i as usize >= v) {
+            return Err(format!("vertex index {i} >= {v}"));
         }
         Ok(())
     }
 
-    /// Writes the model as safetensors (the layout [`MorphableModel::from_bytes`] reads).
+    /// Writes the model as safetensors (the layout [`MorphableModel::from_bytes`] reads; the
+    /// basis as f16, which halves the file and costs under 1e-3 of a component's value).
     ///
     /// # Errors
     /// Candle's error when the file cannot be written.
     pub fn save(&self, path: &Path) -> candle_core::Result<()> {
         let dev = Device::Cpu;
         let (v, k) = (self.mean.len(), self.sigma.len());
-        let flat: Vec<f32> = self.mean.iter().flatten().copied().collect();
+        let flat = |p: &[[f32; 3]]| -> Vec<f32> { p.iter().flatten().copied().collect() };
         let tris: Vec<u32> = self.triangles.iter().flatten().copied().collect();
-        let edges: Vec<u32> = self.edges.iter().flatten().copied().collect();
+        let uvs: Vec<f32> = self.uvs.iter().flatten().copied().collect();
         let map: HashMap<String, Tensor> = [
-            ("mean", Tensor::from_vec(flat, (v, 3), &dev)?),
-            ("basis", Tensor::from_slice(&self.basis, (k, v * 3), &dev)?),
+            ("mean", Tensor::from_vec(flat(&self.mean), (v, 3), &dev)?),
+            (
+                "basis",
+                Tensor::from_slice(&self.basis, (k, v * 3), &dev)?.to_dtype(DType::F16)?,
+            ),
             ("sigma", Tensor::from_slice(&self.sigma, k, &dev)?),
+            (
+                "identity_components",
+                Tensor::from_vec(vec![self.identity_components as u32], 1, &dev)?,
+            ),
+            (
+                "expression_mean",
+                Tensor::from_vec(flat(&self.expression_mean), (v, 3), &dev)?,
+            ),
             (
                 "triangles",
                 Tensor::from_vec(tris, (self.triangles.len(), 3), &dev)?,
             ),
+            ("uvs", Tensor::from_vec(uvs, (v, 2), &dev)?),
             (
-                "edges",
-                Tensor::from_vec(edges, (self.edges.len(), 2), &dev)?,
+                "landmarks68",
+                Tensor::from_slice(&self.landmarks68, self.landmarks68.len(), &dev)?,
             ),
         ]
         .into_iter()
@@ -216,11 +278,30 @@ impl MorphableModel {
     /// The shape for coefficients `a` (in sigmas; missing ones count as 0), model frame, cm.
     #[must_use]
     pub fn shape(&self, a: &[f32]) -> Vec<[f32; 3]> {
-        let mut flat: Vec<f32> = self.mean.iter().flatten().copied().collect();
+        let flat: Vec<f32> = self.mean.iter().flatten().copied().collect();
+        self.add_components(flat, a)
+    }
+
+    /// The neutral face of the identity in `a` (expression components and the mean expression
+    /// left out), model frame, cm.
+    #[must_use]
+    pub fn neutral_shape(&self, a: &[f32]) -> Vec<[f32; 3]> {
+        let flat: Vec<f32> = self
+            .mean
+            .iter()
+            .zip(&self.expression_mean)
+            .flat_map(|(m, e)| [m[0] - e[0], m[1] - e[1], m[2] - e[2]])
+            .collect();
+        let k = self.identity_components.min(a.len());
+        self.add_components(flat, &a[..k])
+    }
+
+    fn add_components(&self, mut flat: Vec<f32>, a: &[f32]) -> Vec<[f32; 3]> {
         for (k, (&ak, &s)) in a.iter().zip(&self.sigma).enumerate() {
             if ak != 0.0 {
+                let w = ak * s;
                 for (o, b) in flat.iter_mut().zip(self.component(k)) {
-                    *o += ak * s * b;
+                    *o += w * b;
                 }
             }
         }
