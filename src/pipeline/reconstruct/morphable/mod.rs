@@ -132,9 +132,9 @@ impl MorphableModel {
         Self::from_bytes(&bytes, &name)
     }
 
-    /// Parses the safetensors layout: `mean` [V, 3] f32, `basis` [K, V*3] f16 or f32, `sigma`
-    /// [K] f32, `identity_components` [1] u32, `expression_mean` [V, 3] f32, `triangles` [T, 3]
-    /// u32, `uvs` [V, 2] f32, `landmarks68` [68] u32.
+    /// Parses the safetensors layout: `mean` `[V, 3]` f32, `basis` `[K, V*3]` f16 or f32,
+    /// `sigma` `[K]` f32, `identity_components` `[1]` u32, `expression_mean` `[V, 3]` f32,
+    /// `triangles` `[T, 3]` u32, `uvs` `[V, 2]` f32, `landmarks68` `[68]` u32.
     ///
     /// # Errors
     /// [`MorphableError::Format`] when a tensor is missing or the sizes disagree.
