@@ -437,22 +437,12 @@ fn sample_photo(photo: &RgbImage, q: [f32; 2]) -> [f32; 3] {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::identity_face;
     use super::*;
     use crate::pipeline::detect::AlignedCrop;
     use crate::pipeline::detect::warp::{Affine2, sample_bilinear};
     use crate::pipeline::upscale::Upscaler;
     use image::Rgb;
-
-    fn identity_face(photo: &RgbImage) -> FaceCrop {
-        let crop = AlignedCrop {
-            image: photo.clone(),
-            crop_from_photo: Affine2::IDENTITY,
-        };
-        let points: Vec<[f32; 3]> = (0..468)
-            .map(|i| [20.0 + (i % 80) as f32, 30.0, 0.0])
-            .collect();
-        FaceCrop::framed(crop, &points, 128.0, Upscaler::Bicubic).unwrap()
-    }
 
     /// Two triangles per cell of a `cols x rows` vertex grid (row-major).
     fn grid_triangles(cols: u32, rows: u32) -> Vec<[u32; 3]> {

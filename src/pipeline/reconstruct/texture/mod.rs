@@ -186,6 +186,18 @@ mod tests {
     use crate::pipeline::detect::warp::Affine2;
     use crate::pipeline::upscale::Upscaler;
 
+    /// A face crop that is `photo` itself (a row of made-up landmarks frames it).
+    pub(super) fn identity_face(photo: &RgbImage) -> FaceCrop {
+        let crop = AlignedCrop {
+            image: photo.clone(),
+            crop_from_photo: Affine2::IDENTITY,
+        };
+        let points: Vec<[f32; 3]> = (0..468)
+            .map(|i| [20.0 + (i % 80) as f32, 30.0, 0.0])
+            .collect();
+        FaceCrop::framed(crop, &points, 128.0, Upscaler::Bicubic).unwrap()
+    }
+
     #[test]
     fn visible_vertices_sample_the_photo_and_hidden_ones_the_fill() {
         // A photo: left half red, right half blue; the crop is the photo itself.
@@ -196,14 +208,7 @@ mod tests {
                 Rgb([0, 0, 200])
             }
         });
-        let crop = AlignedCrop {
-            image: photo.clone(),
-            crop_from_photo: Affine2::IDENTITY,
-        };
-        let points: Vec<[f32; 3]> = (0..468)
-            .map(|i| [20.0 + (i % 80) as f32, 30.0, 0.0])
-            .collect();
-        let face = FaceCrop::framed(crop, &points, 128.0, Upscaler::Bicubic).unwrap();
+        let face = identity_face(&photo);
         // Two quads facing the camera (z up the crop frame's +Z), one over each half, and one
         // facing away.
         let positions = vec![
