@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use std::ops::Range;
 
 /// Side of a baked layout texture ([`bake`]), pixels.
-pub const LAYOUT_SIDE: u32 = 1024;
+pub const LAYOUT_SIDE: u32 = 512;
 
 /// A baked texel's photo colour has no weight where its unit normal's z (the cosine between the
 /// surface and the view axis) is at most this...
