@@ -60,21 +60,18 @@ impl Fit {
     /// The fitted dense vertices in the crop frame.
     #[must_use]
     pub fn vertices(&self, model: &MorphableModel) -> Vec<[f32; 3]> {
-        model
-            .shape(&self.coefficients)
-            .iter()
-            .map(|&p| self.apply(p))
-            .collect()
+        self.posed(model.shape(&self.coefficients))
     }
 
     /// The neutral face of the fitted identity (no expression), in the fitted pose, crop frame.
     #[must_use]
     pub fn neutral_vertices(&self, model: &MorphableModel) -> Vec<[f32; 3]> {
-        model
-            .neutral_shape(&self.coefficients)
-            .iter()
-            .map(|&p| self.apply(p))
-            .collect()
+        self.posed(model.neutral_shape(&self.coefficients))
+    }
+
+    /// Model-frame points in the fitted pose (crop frame).
+    fn posed(&self, shape: Vec<[f32; 3]>) -> Vec<[f32; 3]> {
+        shape.into_iter().map(|p| self.apply(p)).collect()
     }
 
     /// A model-frame point in the crop frame.
