@@ -79,7 +79,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             args.method == Method::Morphable,
             "--neutral needs --method 3dmm (the expression-free identity of the morphable fit)"
         );
-        let mut m = MorphableReconstructor::load(args.weights.as_deref(), None)?;
+        let mut m = MorphableReconstructor::load(args.weights.as_deref(), None, &device)?;
         m.neutral = true;
         Box::new(m)
     } else {

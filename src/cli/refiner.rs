@@ -200,9 +200,10 @@ pub struct EvalArgs {
 /// # Errors
 /// Missing data, failing fits or inference errors.
 pub fn run_eval(a: &EvalArgs) -> anyhow::Result<()> {
+    let device = super::device()?;
     let model = match &a.weights {
-        Some(w) => RefinerModel::load_dce64(w)?,
-        None => RefinerModel::embedded()?,
+        Some(w) => RefinerModel::load_dce64(w, &device)?,
+        None => RefinerModel::embedded(&device)?,
     };
     let cache = coarse_cache(&a.data, &a.cache_dir, a.coarse, Some(a.count))?;
     let started = std::time::Instant::now();

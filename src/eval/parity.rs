@@ -1,5 +1,5 @@
-//! Device parity: every network of the app (BlazeFace, FaceMesh, ESPCN x2 and x4, VRN, the
-//! pix2pix generator) run with its committed weights on a reference device (the CPU) and on the
+//! Device parity: every network of the app (BlazeFace short and full range, FaceMesh, ESPCN x2
+//! and x4, VRN, the pix2pix generator, the CGAN refiner's generator) run with its committed weights on a reference device (the CPU) and on the
 //! device under test, on the same seeded input: the largest output difference and the time per
 //! forward pass on each device.
 //!
@@ -9,10 +9,13 @@
 //! kernels: the comparison covers both.
 
 use crate::nn::blazeface::BlazeFace;
+use crate::nn::blazeface_full::BlazeFaceFull;
 use crate::nn::espcn::{Espcn, EspcnConfig, WEIGHTS_X2, WEIGHTS_X4};
 use crate::nn::facemesh::FaceMesh;
+use crate::nn::refiner::{Refiner, RefinerConfig};
 use crate::nn::unet::{UNet, UNetConfig};
 use crate::nn::vrn::{Vrn, VrnConfig};
+use crate::pipeline::reconstruct::refiner_model;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use rand::rngs::StdRng;
@@ -24,6 +27,8 @@ use std::time::Instant;
 pub enum Network {
     /// BlazeFace short range, `[1, 3, 128, 128]` in [-1, 1].
     Blazeface,
+    /// BlazeFace full range, `[1, 3, 192, 192]` in [-1, 1].
+    BlazefaceFull,
     /// FaceMesh, `[1, 3, 192, 192]` in [0, 1].
     Facemesh,
     /// ESPCN x2 (without its bicubic skip), `[1, 3, 32, 32]` in [0, 1].
@@ -34,17 +39,21 @@ pub enum Network {
     Vrn,
     /// The pix2pix depth generator, `[1, 3, 64, 64]` in [-1, 1].
     Pix2pix,
+    /// The CGAN refiner's generator (`3dmm-cgan`), `[1, 4, 64, 64]` (DCE + mask) in [0, 1].
+    Refiner,
 }
 
 impl Network {
     /// Every network.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 8] = [
         Self::Blazeface,
+        Self::BlazefaceFull,
         Self::Facemesh,
         Self::EspcnX2,
         Self::EspcnX4,
         Self::Vrn,
         Self::Pix2pix,
+        Self::Refiner,
     ];
 
     /// Name as printed.
@@ -52,11 +61,13 @@ impl Network {
     pub fn name(self) -> &'static str {
         match self {
             Self::Blazeface => "blazeface",
+            Self::BlazefaceFull => "blazeface-full",
             Self::Facemesh => "facemesh",
             Self::EspcnX2 => "espcn-x2",
             Self::EspcnX4 => "espcn-x4",
             Self::Vrn => "vrn",
             Self::Pix2pix => "pix2pix",
+            Self::Refiner => "refiner",
         }
     }
 
@@ -64,6 +75,7 @@ impl Network {
     fn input(self) -> (Vec<usize>, (f32, f32)) {
         match self {
             Self::Blazeface => (vec![1, 3, 128, 128], (-1.0, 1.0)),
+            Self::BlazefaceFull => (vec![1, 3, 192, 192], (-1.0, 1.0)),
             Self::Facemesh => (vec![1, 3, 192, 192], (0.0, 1.0)),
             Self::EspcnX2 | Self::EspcnX4 => (vec![1, 3, 32, 32], (0.0, 1.0)),
             Self::Vrn => {
@@ -71,11 +83,16 @@ impl Network {
                 (vec![1, cfg.in_channels(), cfg.input, cfg.input], (0.0, 1.0))
             }
             Self::Pix2pix => (vec![1, 3, 64, 64], (-1.0, 1.0)),
+            Self::Refiner => {
+                let channels = RefinerConfig::input_channels(refiner_model::SHIPPED_RGB);
+                let side = refiner_model::NET_SIDE;
+                (vec![1, channels, side, side], (0.0, 1.0))
+            }
         }
     }
 
     /// The network with its committed weights on `device`, every weight of the project's own
-    /// networks (ESPCN, VRN, pix2pix) shifted by `shift` (0 in use; tests perturb to see that a
+    /// networks (ESPCN, VRN, pix2pix, the refiner) shifted by `shift` (0 in use; tests perturb to see that a
     /// difference is found).
     fn load(self, device: &Device, shift: f32) -> candle_core::Result<Loaded> {
         let vb = |bytes: &'static [u8]| -> candle_core::Result<VarBuilder<'static>> {
@@ -90,6 +107,7 @@ impl Network {
         };
         Ok(match self {
             Self::Blazeface => Loaded::Blazeface(BlazeFace::embedded(device)?),
+            Self::BlazefaceFull => Loaded::BlazefaceFull(BlazeFaceFull::embedded(device)?),
             Self::Facemesh => Loaded::Facemesh(FaceMesh::embedded(device)?),
             Self::EspcnX2 => Loaded::Espcn(Espcn::new(EspcnConfig::x2(), vb(WEIGHTS_X2)?)?),
             Self::EspcnX4 => Loaded::Espcn(Espcn::new(EspcnConfig::x4(), vb(WEIGHTS_X4)?)?),
@@ -101,6 +119,10 @@ impl Network {
                 UNetConfig::depth64(),
                 vb(crate::pipeline::reconstruct::pix2pix_model::WEIGHTS)?,
             )?),
+            Self::Refiner => Loaded::Refiner(Refiner::new(
+                &RefinerConfig::dce64(refiner_model::SHIPPED_RGB),
+                vb(refiner_model::WEIGHTS)?,
+            )?),
         })
     }
 }
@@ -108,10 +130,12 @@ impl Network {
 /// A loaded network.
 enum Loaded {
     Blazeface(BlazeFace),
+    BlazefaceFull(BlazeFaceFull),
     Facemesh(FaceMesh),
     Espcn(Espcn),
     Vrn(Vrn),
     UNet(UNet),
+    Refiner(Refiner),
 }
 
 impl Loaded {
@@ -122,6 +146,10 @@ impl Loaded {
                 let out = n.forward(xs)?;
                 vec![out.logits, out.regressors]
             }
+            Self::BlazefaceFull(n) => {
+                let out = n.forward(xs)?;
+                vec![out.logits, out.regressors]
+            }
             Self::Facemesh(n) => {
                 let out = n.forward(xs)?;
                 vec![out.landmarks, out.presence]
@@ -129,6 +157,7 @@ impl Loaded {
             Self::Espcn(n) => vec![n.residual(xs)?],
             Self::Vrn(n) => vec![n.forward(xs)?],
             Self::UNet(n) => vec![n.forward(xs)?],
+            Self::Refiner(n) => vec![n.forward(xs)?],
         };
         let flat = outputs
             .iter()
@@ -314,7 +343,12 @@ mod tests {
     fn a_perturbed_network_is_caught() {
         // The same check a GPU run gets, against weights shifted by 1e-3: the difference is
         // found, and the tolerance the CLI applies (1e-3) is not met by a 1e-2 shift.
-        for network in [Network::EspcnX2, Network::Vrn, Network::Pix2pix] {
+        for network in [
+            Network::EspcnX2,
+            Network::Vrn,
+            Network::Pix2pix,
+            Network::Refiner,
+        ] {
             let small = compare_shifted(network, &Device::Cpu, &Device::Cpu, 1, 1e-3).unwrap();
             assert!(
                 small.max_abs_diff > 1e-5,

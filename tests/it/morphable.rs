@@ -17,8 +17,8 @@ use super::common::fixture_photo as fixture;
 #[test]
 fn fixture_meshes_are_faces() {
     let det = Detector::new(&Device::Cpu).unwrap();
-    let plain = MorphableReconstructor::load(None, None).unwrap();
-    let refined = MorphableReconstructor::load_cgan(None).unwrap();
+    let plain = MorphableReconstructor::load(None, None, &Device::Cpu).unwrap();
+    let refined = MorphableReconstructor::load_cgan(None, &Device::Cpu).unwrap();
     let side = CROP_SIDE as f32;
     for name in ["astronaut.png", "grace_hopper.jpg"] {
         let photo = fixture(name);

@@ -15,7 +15,7 @@ use visage::pipeline::upscale::Upscaler;
 fn embedded_refiner_corrects_fixture_fits() {
     let det = Detector::new(&Device::Cpu).unwrap();
     let morphable = MorphableModel::embedded().unwrap();
-    let refiner = RefinerModel::embedded().unwrap();
+    let refiner = RefinerModel::embedded(&Device::Cpu).unwrap();
     for name in ["astronaut.png", "grace_hopper.jpg"] {
         let photo = Photo::load(format!(
             "{}/tests/fixtures/{name}",

@@ -225,10 +225,10 @@ pub fn load(
         Method::Vrn => Box::new(vrn::VrnReconstructor::load(device, weights)?),
         Method::Pix2pix => Box::new(pix2pix::Pix2pixReconstructor::load(device, weights)?),
         Method::Morphable => Box::new(morphable::method::MorphableReconstructor::load(
-            weights, None,
+            weights, None, device,
         )?),
         Method::MorphableCgan => Box::new(morphable::method::MorphableReconstructor::load_cgan(
-            weights,
+            weights, device,
         )?),
     })
 }

@@ -181,12 +181,13 @@ pub struct RefinerModel {
 pub const WEIGHTS: &[u8] = crate::weights::REFINER;
 
 impl RefinerModel {
-    /// The committed refiner ([`WEIGHTS`]) on the CPU.
+    /// The committed refiner ([`WEIGHTS`]) on `device`.
     ///
     /// # Errors
-    /// [`RefinerError::Weights`] if the embedded file does not fit the network (a build problem).
-    pub fn embedded() -> Result<Self, RefinerError> {
-        let device = Device::Cpu;
+    /// [`RefinerError::Weights`] if the embedded file does not fit the network (a build problem)
+    /// or the device cannot hold it.
+    pub fn embedded(device: &Device) -> Result<Self, RefinerError> {
+        let device = device.clone();
         let bad = |source| RefinerError::Weights {
             path: "weights/refiner.safetensors (embedded)".into(),
             source,
@@ -198,13 +199,14 @@ impl RefinerModel {
     }
 
     /// Loads a generator of [`RefinerConfig::dce64`] (no prefix), with or without the RGB
-    /// crop: whichever the file's input layer fits.
+    /// crop: whichever the file's input layer fits, on `device`.
     ///
     /// # Errors
     /// [`RefinerError::Weights`] when the file is missing or fits neither.
-    pub fn load_dce64(weights: &Path) -> Result<Self, RefinerError> {
+    pub fn load_dce64(weights: &Path, device: &Device) -> Result<Self, RefinerError> {
         Self::load_as(
             weights,
+            device,
             &[
                 RefinerConfig::dce64(SHIPPED_RGB),
                 RefinerConfig::dce64(!SHIPPED_RGB),
@@ -213,8 +215,12 @@ impl RefinerModel {
     }
 
     /// The first of `configs` that `weights` fits (the last one's error otherwise).
-    fn load_as(weights: &Path, configs: &[RefinerConfig]) -> Result<Self, RefinerError> {
-        let device = Device::Cpu;
+    fn load_as(
+        weights: &Path,
+        device: &Device,
+        configs: &[RefinerConfig],
+    ) -> Result<Self, RefinerError> {
+        let device = device.clone();
         let bad = |source| RefinerError::Weights {
             path: weights.to_path_buf(),
             source,
@@ -351,7 +357,7 @@ mod tests {
             Refiner::new(&RefinerConfig::dce64(rgb), vb).unwrap();
             let path = dir.join(format!("g{rgb}.safetensors"));
             map.save(&path).unwrap();
-            let model = RefinerModel::load_dce64(&path).unwrap();
+            let model = RefinerModel::load_dce64(&path, &Device::Cpu).unwrap();
             assert_eq!(model.uses_rgb(), rgb);
         }
         let other = dir.join("other.safetensors");
@@ -364,7 +370,7 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(
-            RefinerModel::load_dce64(&other),
+            RefinerModel::load_dce64(&other, &Device::Cpu),
             Err(RefinerError::Weights { .. })
         ));
     }

@@ -16,6 +16,7 @@ use crate::pipeline::mesh::from_depth::DepthMap;
 use crate::pipeline::mesh::{Mesh, MeshError};
 use crate::pipeline::reconstruct::refiner_model::{RefinerError, RefinerModel};
 use crate::pipeline::reconstruct::{FaceCrop, Method, MethodError, Reconstruction, Reconstructor};
+use candle_core::Device;
 use image::RgbImage;
 use std::path::Path;
 
@@ -58,11 +59,16 @@ impl MorphableReconstructor {
     }
 
     /// The committed model, or the file `model`; with a refiner generator file `refiner`,
-    /// `3dmm-cgan` on that model (see [`Self::load_cgan`] for the committed refiner).
+    /// `3dmm-cgan` on that model, the refiner on `device` (see [`Self::load_cgan`] for the
+    /// committed refiner). The fit itself runs on the CPU.
     ///
     /// # Errors
     /// [`MethodError::Load`] for files that do not load.
-    pub fn load(model: Option<&Path>, refiner: Option<&Path>) -> Result<Self, MethodError> {
+    pub fn load(
+        model: Option<&Path>,
+        refiner: Option<&Path>,
+        device: &Device,
+    ) -> Result<Self, MethodError> {
         let method = Method::Morphable;
         let m = match model {
             Some(p) => MorphableModel::load(p),
@@ -70,23 +76,23 @@ impl MorphableReconstructor {
         }
         .map_err(|e| MethodError::load(method, e))?;
         let r = refiner
-            .map(RefinerModel::load_dce64)
+            .map(|p| RefinerModel::load_dce64(p, device))
             .transpose()
             .map_err(|e| MethodError::load(Method::MorphableCgan, e))?;
         Ok(Self::with(m, r))
     }
 
     /// `3dmm-cgan`: the committed model with the committed refiner, or the generator file
-    /// `refiner`.
+    /// `refiner`, the refiner on `device`.
     ///
     /// # Errors
     /// [`MethodError::Load`] for files that do not load.
-    pub fn load_cgan(refiner: Option<&Path>) -> Result<Self, MethodError> {
+    pub fn load_cgan(refiner: Option<&Path>, device: &Device) -> Result<Self, MethodError> {
         let method = Method::MorphableCgan;
         let m = MorphableModel::embedded().map_err(|e| MethodError::load(method, e))?;
         let r = match refiner {
-            Some(p) => RefinerModel::load_dce64(p),
-            None => RefinerModel::embedded(),
+            Some(p) => RefinerModel::load_dce64(p, device),
+            None => RefinerModel::embedded(device),
         }
         .map_err(|e| MethodError::load(method, e))?;
         Ok(Self::with(m, Some(r)))
