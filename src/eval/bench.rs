@@ -5,8 +5,9 @@
 //! ([`crate::pipeline::reconstruct::photo_to_mesh`]), timed by its `tracing` spans
 //! ([`crate::timing`]): detect (BlazeFace on the photo), landmarks (FaceMesh on the face), crop
 //! (the 128 px face crop, cut at the face's own resolution and enlarged with the upscaler when
-//! the face is smaller), network (the method's network, fit or refinement) and mesh
-//! (isosurface, depth grid or triangulation, with smoothing and colours).
+//! the face is smaller), network (the method's network, fit or refinement), mesh (isosurface,
+//! depth grid or triangulation, with smoothing and colours) and texture (the photo baked into
+//! the UV layout, or laid on as it is).
 
 use super::stats::median;
 use crate::pipeline::degrade::{DegradeMethod, shrink_face};
@@ -36,6 +37,8 @@ pub struct StageMedians {
     pub reconstruct: f64,
     /// Meshing.
     pub mesh: f64,
+    /// The texture from the photo (baked or projected).
+    pub texture: f64,
     /// Median of the whole run.
     pub total: f64,
 }
@@ -76,7 +79,7 @@ pub fn bench(
     let mut out = Vec::new();
     for reconstructor in methods {
         let method = reconstructor.method();
-        let mut runs: Vec<[f64; 6]> = Vec::new();
+        let mut runs: Vec<[f64; 7]> = Vec::new();
         for k in 0..=repeats.max(1) {
             let run = run_once(photo, detector, reconstructor.as_ref(), upscaler)
                 .with_context(|| format!("{method} on the benchmark photo"))?;
@@ -92,20 +95,21 @@ pub fn bench(
             upscale: m(2),
             reconstruct: m(3),
             mesh: m(4),
-            total: m(5),
+            texture: m(5),
+            total: m(6),
         });
     }
     Ok(out)
 }
 
 /// One photo-to-mesh run: milliseconds of detect, landmarks, crop, network (+ fit, refine),
-/// mesh, total.
+/// mesh, texture, total.
 fn run_once(
     photo: &RgbImage,
     detector: &Detector,
     reconstructor: &dyn Reconstructor,
     upscaler: Upscaler,
-) -> anyhow::Result<[f64; 6]> {
+) -> anyhow::Result<[f64; 7]> {
     let start = Instant::now();
     let (outcome, stages) = measure(|| {
         photo_to_mesh(
@@ -131,6 +135,7 @@ fn run_once(
         ms(&["crop"]),
         ms(&["network", "fit", "refine"]),
         ms(&["mesh"]),
+        ms(&["texture", "texture_bake"]),
         total,
     ])
 }
@@ -173,7 +178,7 @@ pub fn throughput(
             let _ = run_once(&img, detector, reconstructor.as_ref(), upscaler);
         }
         let start = Instant::now();
-        let mut runs: Vec<[f64; 6]> = Vec::new();
+        let mut runs: Vec<[f64; 7]> = Vec::new();
         for path in photos {
             let img = crate::pipeline::photo::Photo::load(path)?.rgb;
             if let Ok(run) = run_once(&img, detector, reconstructor.as_ref(), upscaler) {
@@ -188,7 +193,7 @@ pub fn throughput(
             meshes: runs.len(),
             detect: m(0),
             landmarks: m(1),
-            total: m(5),
+            total: m(6),
             per_second: photos.len() as f64 / seconds.max(1e-9),
         });
     }
@@ -216,14 +221,14 @@ pub fn throughput_table(rows: &[Throughput]) -> String {
 #[must_use]
 pub fn table(rows: &[StageMedians]) -> String {
     let mut s = String::from(
-        "| method | detect ms | landmarks ms | upscale ms | reconstruct ms | mesh ms | total ms |\n\
-         |---|---|---|---|---|---|---|\n",
+        "| method | detect ms | landmarks ms | upscale ms | reconstruct ms | mesh ms | texture ms | total ms |\n\
+         |---|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         let _ = writeln!(
             s,
-            "| {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
-            r.method, r.detect, r.landmarks, r.upscale, r.reconstruct, r.mesh, r.total
+            "| {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
+            r.method, r.detect, r.landmarks, r.upscale, r.reconstruct, r.mesh, r.texture, r.total
         );
     }
     s

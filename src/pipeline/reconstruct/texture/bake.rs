@@ -44,7 +44,6 @@ pub fn bake(mesh: &mut Mesh, layout: &[[f32; 2]], photo: &RgbImage, face: &FaceC
 
 /// [`bake`] into a `side x side` texture.
 fn bake_at(mesh: &mut Mesh, layout: &[[f32; 2]], photo: &RgbImage, face: &FaceCrop, side: u32) {
-    let _span = tracing::info_span!("texture_bake").entered();
     if layout.len() != mesh.positions.len() {
         tracing::warn!(
             layout = layout.len(),
@@ -57,6 +56,8 @@ fn bake_at(mesh: &mut Mesh, layout: &[[f32; 2]], photo: &RgbImage, face: &FaceCr
     if mesh.positions.is_empty() || side == 0 {
         return;
     }
+    // Entered after the fallback to `apply`, whose own span ("texture") would count twice.
+    let _span = tracing::info_span!("texture_bake").entered();
     if mesh.normals.len() != mesh.positions.len() {
         mesh.compute_normals();
     }
