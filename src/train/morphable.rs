@@ -17,10 +17,18 @@
 //!    components are the left singular vectors of `A_id` (sigmas its singular values), expression
 //!    ones those of `A_ex L` with the sampled expression covariance `C = L L^T` (exact, no
 //!    `3V x 3V` covariance is formed); the mean carries `A_ex mean(c_ex)`.
+//! 4. Landmark noise ([`MorphableModel::landmark_noise`]): faces of the engine's own variety of
+//!    identity, expression and pose (yaw within +-45 degrees; no occluders, no degradation) are
+//!    rendered, FaceMesh runs on each, and the true surface points of its 468 landmarks (the
+//!    dense vertices, on the render's ICT shape) are brought onto FaceMesh's points by the best
+//!    similarity. Per landmark, the median squared residual (cm^2) / 2.366 (the median of a
+//!    chi-square with 3 degrees of freedom) is a robust per-axis noise variance; the fit weighs
+//!    each landmark by its inverse.
 
 use crate::pipeline::detect::Detector;
 use crate::pipeline::reconstruct::crop::crop_landmarks;
 use crate::pipeline::reconstruct::morphable::MorphableModel;
+use crate::pipeline::reconstruct::morphable::fit::similarity_residuals;
 use crate::pipeline::reconstruct::morphable::topology::LANDMARKS;
 use crate::synth::params::{Degrade, Pose, SampleParams};
 use crate::synth::raster::{Cull, DepthTest, Projection, ScreenVertex, VisBuffer};
@@ -46,6 +54,8 @@ pub struct BuildOptions {
     pub expression: usize,
     /// First sample id of the renders and draws (training range).
     pub seed: u64,
+    /// Renders that measure FaceMesh's landmark noise (0: none, the fit assumes a uniform one).
+    pub noise_renders: usize,
 }
 
 impl Default for BuildOptions {
@@ -57,6 +67,7 @@ impl Default for BuildOptions {
             identity: 80,
             expression: 40,
             seed: 500_000,
+            noise_renders: 200,
         }
     }
 }
@@ -74,6 +85,11 @@ pub struct BuildReport {
     pub explained_identity: Vec<f32>,
     /// The same for the expression components (of the expression shape variance).
     pub explained_expression: Vec<f32>,
+    /// Renders whose FaceMesh landmarks measured the landmark noise.
+    pub noise_renders_used: usize,
+    /// The landmark noise's standard deviation per axis (mm): 10th, 50th and 90th percentile
+    /// over the 468 landmarks (zeros when not measured).
+    pub noise_mm: [f32; 3],
 }
 
 /// Learns the model from `ict` (see the module docs).
@@ -120,7 +136,19 @@ pub fn build(
         median_of(casts.iter().map(|c| distance(c[i].1, at)))
     }));
     let bases = pca(model, &topology.points, options)?;
+    let (landmark_noise, noise_renders_used) = if options.noise_renders > 0 {
+        landmark_noise(&engine, detector, &topology.points[..LANDMARKS], options)?
+    } else {
+        (Vec::new(), 0)
+    };
+    let noise_mm = {
+        let mut sd: Vec<f32> = landmark_noise.iter().map(|v| 10.0 * v.sqrt()).collect();
+        sd.sort_by(f32::total_cmp);
+        let at = |q: f32| sd.get((q * (sd.len().max(1) - 1) as f32) as usize).copied();
+        [0.1, 0.5, 0.9].map(|q| at(q).unwrap_or(0.0))
+    };
     let out = MorphableModel {
+        landmark_noise,
         mean: bases.mean,
         basis: bases.basis,
         sigma: bases.sigma,
@@ -137,8 +165,72 @@ pub fn build(
             embedding_spread_cm: spread,
             explained_identity: bases.explained_identity,
             explained_expression: bases.explained_expression,
+            noise_renders_used,
+            noise_mm,
         },
     ))
+}
+
+/// Median of a chi-square distribution with 3 degrees of freedom.
+const CHI2_3_MEDIAN: f32 = 2.366;
+
+/// FaceMesh's noise variance (cm^2, per axis) at each landmark whose true surface point is
+/// `points` (ICT vertex combinations), and the renders used; see the module docs (step 4).
+fn landmark_noise(
+    engine: &Engine,
+    detector: &Detector,
+    points: &[Combo],
+    options: &BuildOptions,
+) -> anyhow::Result<(Vec<f32>, usize)> {
+    let model = &engine.model;
+    let size = options.size;
+    let mut squared: Vec<Vec<f32>> = vec![Vec::new(); points.len()];
+    let mut used = 0;
+    for r in 0..options.noise_renders {
+        let id = options.seed + 100_000 + r as u64;
+        let mut p = SampleParams::draw(model, id);
+        p.pose.yaw = p.pose.yaw.clamp(-45.0, 45.0);
+        p.occluder = None;
+        p.degrade = Degrade {
+            face_px: None,
+            blur: 0.0,
+            noise: 0.0,
+            jpeg: None,
+        };
+        let shape = model.shape(&p.identity, &p.expression);
+        let sample = engine.render_params(p).context("render")?;
+        let side = u32::try_from(size)?;
+        let img = RgbImage::from_raw(side, side, sample.clean).context("render size")?;
+        let Ok(marks) = crop_landmarks(detector, &img) else {
+            continue;
+        };
+        if marks.presence < 0.5 {
+            continue;
+        }
+        let h = size as f32;
+        let targets: Vec<[f32; 3]> = marks
+            .points
+            .iter()
+            .map(|m| [m[0], h - m[1], -m[2]])
+            .collect();
+        let truth: Vec<[f32; 3]> = points.iter().map(|c| c.on(&shape)).collect();
+        let Some(residuals) = similarity_residuals(&truth, &targets) else {
+            continue;
+        };
+        for (list, d) in squared.iter_mut().zip(residuals) {
+            list.push(d * d);
+        }
+        used += 1;
+    }
+    anyhow::ensure!(
+        used > 0,
+        "no render gave landmarks for the noise measurement"
+    );
+    let noise = squared
+        .into_iter()
+        .map(|d| median_of(d.into_iter()) / CHI2_3_MEDIAN)
+        .collect();
+    Ok((noise, used))
 }
 
 /// One landmark of one render: the face triangle under it and its point on the neutral surface.

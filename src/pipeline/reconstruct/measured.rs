@@ -52,19 +52,19 @@ pub const REAL: [RealScore; 5] = [
     },
     RealScore {
         method: Method::Morphable,
-        full: 2.74,
-        at_64px: 2.67,
-        at_32px: 2.58,
-        at_24px: 2.72,
-        james: 3.33,
+        full: 2.71,
+        at_64px: 2.65,
+        at_32px: 2.54,
+        at_24px: 2.70,
+        james: 3.31,
     },
     RealScore {
         method: Method::MorphableCgan,
-        full: 2.67,
-        at_64px: 2.65,
+        full: 2.65,
+        at_64px: 2.62,
         at_32px: 2.56,
-        at_24px: 2.77,
-        james: 3.46,
+        at_24px: 2.79,
+        james: 3.48,
     },
 ];
 

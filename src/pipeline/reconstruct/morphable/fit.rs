@@ -4,10 +4,12 @@
 //! Alternation, a few iterations: weighted similarity Procrustes (Umeyama 1991) of the current
 //! model landmarks onto the targets; Huber weights from the residuals (scale = 1.4826 x median,
 //! so a few gross landmark errors lose their pull); ridge regression of the coefficients on the
-//! residuals brought back to the model frame, `(B^T W B + lambda I) a = B^T W r`, where `lambda`
-//! is the assumed landmark noise variance (cm^2) against the unit prior `a ~ N(0, I)`. Each
-//! iteration is a 3x3 SVD, a rank-3 update of the Gram matrix per down-weighted landmark and a
-//! K x K solve.
+//! residuals brought back to the model frame, `(B^T W V^-1 B + I) a = B^T W V^-1 r`: `V` holds
+//! each landmark's noise variance (cm^2; FaceMesh's own, measured on renders when the model was
+//! built, [`MorphableModel::landmark_noise`], or a uniform `lambda`), against the unit prior
+//! `a ~ N(0, I)`; `W` the robust weights. Residuals are compared in units of their landmark's
+//! noise, so a landmark FaceMesh places loosely (the silhouette) pulls less. Each iteration is a
+//! 3x3 SVD, a rank-3 update of the Gram matrix per down-weighted landmark and a K x K solve.
 
 use super::{LANDMARKS, MorphableError, MorphableModel};
 use nalgebra::{DMatrix, DVector, Matrix3, Vector3};
@@ -17,8 +19,12 @@ use nalgebra::{DMatrix, DVector, Matrix3, Vector3};
 pub struct FitOptions {
     /// Alternations of pose and coefficients.
     pub iterations: usize,
-    /// Landmark noise variance in model units (cm^2): larger = stronger pull to the mean.
+    /// Landmark noise variance in model units (cm^2) assumed at every landmark when the model
+    /// carries no measured noise or [`Self::measured_noise`] is off: larger = stronger pull to
+    /// the mean.
     pub lambda: f32,
+    /// Use the model's measured per-landmark noise ([`MorphableModel::landmark_noise`]).
+    pub measured_noise: bool,
     /// Huber threshold in robust standard deviations of the residuals.
     pub huber: f32,
     /// Identity components used (at most the model's).
@@ -32,6 +38,7 @@ impl Default for FitOptions {
         Self {
             iterations: 6,
             lambda: 0.05,
+            measured_noise: true,
             huber: 2.0,
             identity: usize::MAX,
             expression: usize::MAX,
@@ -126,6 +133,26 @@ fn umeyama(x: &[Vector3<f64>], y: &[Vector3<f64>], w: &[f64]) -> Option<Similari
     })
 }
 
+/// The distance of each of `points` (model frame) from its target after the similarity that
+/// best maps `points` onto `targets` (least squares), in model units; `None` for mismatched or
+/// degenerate inputs.
+#[must_use]
+pub fn similarity_residuals(points: &[[f32; 3]], targets: &[[f32; 3]]) -> Option<Vec<f32>> {
+    if points.len() != targets.len() || points.len() < 3 {
+        return None;
+    }
+    let v = |p: &[f32; 3]| Vector3::new(f64::from(p[0]), f64::from(p[1]), f64::from(p[2]));
+    let x: Vec<Vector3<f64>> = points.iter().map(v).collect();
+    let y: Vec<Vector3<f64>> = targets.iter().map(v).collect();
+    let sim = umeyama(&x, &y, &vec![1.0; x.len()])?;
+    Some(
+        x.iter()
+            .zip(&y)
+            .map(|(p, q)| ((sim.s * sim.r * p + sim.t - q).norm() / sim.s) as f32)
+            .collect(),
+    )
+}
+
 /// Robust fit of `model` to `targets`: the 468 FaceMesh landmarks in the crop frame (crop
 /// pixels, +Y up, +Z towards the camera).
 ///
@@ -160,7 +187,22 @@ pub fn fit(
     let b = DMatrix::from_fn(3 * n, k, |row, col| {
         f64::from(model.component(used[col])[row] * model.sigma[used[col]])
     });
-    let gram = b.transpose() * &b;
+    // Inverse noise variance of each landmark (per axis), cm^-2.
+    let precision: Vec<f64> = if options.measured_noise && model.landmark_noise.len() == n {
+        model
+            .landmark_noise
+            .iter()
+            .map(|&v| 1.0 / f64::from(v))
+            .collect()
+    } else {
+        vec![1.0 / f64::from(options.lambda.max(1e-12)); n]
+    };
+    let gram = {
+        let scaled = DMatrix::from_fn(3 * n, k, |row, col| {
+            b[(row, col)] * precision[row / 3].sqrt()
+        });
+        scaled.transpose() * scaled
+    };
     let mean = DVector::from_iterator(
         3 * n,
         model.mean[..n].iter().flatten().map(|&v| f64::from(v)),
@@ -173,12 +215,15 @@ pub fn fit(
         let x: Vec<Vector3<f64>> = (0..n)
             .map(|i| Vector3::new(shape[3 * i], shape[3 * i + 1], shape[3 * i + 2]))
             .collect();
+        let pull: Vec<f64> = w.iter().zip(&precision).map(|(w, p)| w * p).collect();
         let sim =
-            umeyama(&x, &y, &w).ok_or_else(|| MorphableError::Fit("degenerate pose".into()))?;
+            umeyama(&x, &y, &pull).ok_or_else(|| MorphableError::Fit("degenerate pose".into()))?;
+        // Residuals in units of each landmark's noise (model frame: divided by the scale).
         let residuals: Vec<f64> = x
             .iter()
             .zip(&y)
-            .map(|(p, q)| (sim.s * sim.r * p + sim.t - q).norm())
+            .zip(&precision)
+            .map(|((p, q), prec)| (sim.s * sim.r * p + sim.t - q).norm() / sim.s * prec.sqrt())
             .collect();
         w = huber_weights(&residuals, f64::from(options.huber));
         // Residuals in the model frame, relative to the mean shape.
@@ -195,12 +240,12 @@ pub fn fit(
         let mut lhs = gram.clone();
         for (i, &wi) in w.iter().enumerate().filter(|(_, w)| **w < 1.0) {
             let rows = b.rows(3 * i, 3);
-            lhs -= (1.0 - wi) * rows.transpose() * rows;
+            lhs -= (1.0 - wi) * precision[i] * rows.transpose() * rows;
         }
         for d in 0..k {
-            lhs[(d, d)] += f64::from(options.lambda);
+            lhs[(d, d)] += 1.0;
         }
-        let wr = DVector::from_fn(3 * n, |row, _| r[row] * w[row / 3]);
+        let wr = DVector::from_fn(3 * n, |row, _| r[row] * w[row / 3] * precision[row / 3]);
         let rhs = b.transpose() * wr;
         a = lhs
             .cholesky()
@@ -302,6 +347,7 @@ mod tests {
             &pts,
             &FitOptions {
                 lambda: 1e-4,
+                measured_noise: false,
                 iterations: 30,
                 ..FitOptions::default()
             },
@@ -378,5 +424,68 @@ mod tests {
     fn refuses_too_few_landmarks() {
         let model = MorphableModel::embedded().unwrap();
         assert!(fit(&model, &[[0.0; 3]; 68], &FitOptions::default()).is_err());
+    }
+
+    #[test]
+    fn similarity_residuals_ignore_the_similarity_and_keep_the_rest() {
+        let points: Vec<[f32; 3]> = (0..10)
+            .map(|i| {
+                let t = i as f32;
+                [t.sin() * 3.0, t.cos() * 2.0, t * 0.3]
+            })
+            .collect();
+        let r = rotation(0.3, 0.2, -0.1);
+        let mut targets: Vec<[f32; 3]> = points
+            .iter()
+            .map(|p| {
+                let v = 2.5 * r * Vector3::new(f64::from(p[0]), f64::from(p[1]), f64::from(p[2]))
+                    + Vector3::new(10.0, -4.0, 1.0);
+                [v[0] as f32, v[1] as f32, v[2] as f32]
+            })
+            .collect();
+        let exact = similarity_residuals(&points, &targets).unwrap();
+        assert!(exact.iter().all(|&d| d < 1e-4), "{exact:?}");
+        // One target moved by 2.5 units = 1 model unit: its residual is the largest, about 1
+        // (the similarity absorbs a little of it).
+        targets[4][0] += 2.5;
+        let moved = similarity_residuals(&points, &targets).unwrap();
+        let worst = (0..10)
+            .max_by(|&a, &b| moved[a].total_cmp(&moved[b]))
+            .unwrap();
+        assert_eq!(worst, 4);
+        assert!((0.7..1.0).contains(&moved[4]), "{}", moved[4]);
+        assert!(similarity_residuals(&points, &targets[..9]).is_none());
+    }
+
+    #[test]
+    fn a_noisy_landmark_pulls_less() {
+        // The same displaced landmarks fitted with a uniform noise and with the model's noise
+        // raised 100-fold at those landmarks: the fitted surface follows them far less.
+        let mut model = MorphableModel::embedded().unwrap();
+        let truth = vec![0.0; model.components()];
+        let (s, r, t) = (4.0, rotation(0.1, 0.0, 0.0), Vector3::new(64.0, 64.0, 0.0));
+        let mut pts = pose_points(&model, &truth, s, r, t);
+        let moved: Vec<usize> = (0..40).map(|i| i * 11).collect();
+        for &i in &moved {
+            pts[i][2] += 6.0;
+        }
+        let options = FitOptions {
+            huber: 1e6,
+            ..FitOptions::default()
+        };
+        let pull = |model: &MorphableModel| {
+            let f = fit(model, &pts, &options).unwrap();
+            let v = f.vertices(model);
+            let clean = pose_points(model, &truth, s, r, t);
+            moved.iter().map(|&i| v[i][2] - clean[i][2]).sum::<f32>() / moved.len() as f32
+        };
+        model.landmark_noise = vec![0.05; LANDMARKS];
+        let uniform = pull(&model);
+        for &i in &moved {
+            model.landmark_noise[i] = 5.0;
+        }
+        let noisy = pull(&model);
+        assert!(uniform > 0.4, "uniform pull {uniform}");
+        assert!(noisy < 0.25 * uniform, "noisy pull {noisy} vs {uniform}");
     }
 }

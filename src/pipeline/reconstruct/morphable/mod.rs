@@ -92,6 +92,11 @@ pub struct MorphableModel {
     /// The 68 landmarks (iBUG order) as vertex ids, jaw on the 3D jaw line (3D-contour
     /// convention of AFLW2000-3D).
     pub landmarks68: Vec<u32>,
+    /// FaceMesh's noise at each of the 468 landmarks, as a variance per axis (cm^2) about the
+    /// surface point the landmark stands for, measured on renders when the model is built; the
+    /// fit weighs each landmark by its inverse. Empty: not measured (the fit then assumes
+    /// [`fit::FitOptions::lambda`] everywhere).
+    pub landmark_noise: Vec<f32>,
 }
 
 impl MorphableModel {
@@ -134,7 +139,8 @@ impl MorphableModel {
 
     /// Parses the safetensors layout: `mean` `[V, 3]` f32, `basis` `[K, V*3]` f16 or f32,
     /// `sigma` `[K]` f32, `identity_components` `[1]` u32, `expression_mean` `[V, 3]` f32,
-    /// `triangles` `[T, 3]` u32, `uvs` `[V, 2]` f32, `landmarks68` `[68]` u32.
+    /// `triangles` `[T, 3]` u32, `uvs` `[V, 2]` f32, `landmarks68` `[68]` u32, optionally
+    /// `landmark_noise` `[468]` f32.
     ///
     /// # Errors
     /// [`MorphableError::Format`] when a tensor is missing or the sizes disagree.
@@ -178,6 +184,11 @@ impl MorphableModel {
                 .collect(),
             uvs: f32s("uvs")?.chunks_exact(2).map(|c| [c[0], c[1]]).collect(),
             landmarks68: u32s("landmarks68")?,
+            landmark_noise: if map.contains_key("landmark_noise") {
+                f32s("landmark_noise")?
+            } else {
+                Vec::new()
+            },
             mean: points("mean")?,
         };
         model.check().map_err(bad)?;
@@ -204,6 +215,15 @@ impl MorphableModel {
         if self.expression_mean.len() != v || self.uvs.len() != v {
             return Err("expression mean or uvs not one per vertex".into());
         }
+        let noise_ok = |v: &f32| v.is_finite() && *v > 0.0;
+        if !self.landmark_noise.is_empty()
+            && (self.landmark_noise.len() != LANDMARKS || !self.landmark_noise.iter().all(noise_ok))
+        {
+            return Err(format!(
+                "{} landmark noise values, not {LANDMARKS} positive ones",
+                self.landmark_noise.len()
+            ));
+        }
         if self.landmarks68.len() != 68 {
             return Err(format!("{} landmarks, not 68", self.landmarks68.len()));
         }
@@ -225,7 +245,7 @@ impl MorphableModel {
         let flat = |p: &[[f32; 3]]| -> Vec<f32> { p.iter().flatten().copied().collect() };
         let tris: Vec<u32> = self.triangles.iter().flatten().copied().collect();
         let uvs: Vec<f32> = self.uvs.iter().flatten().copied().collect();
-        let map: HashMap<String, Tensor> = [
+        let mut map: HashMap<String, Tensor> = [
             ("mean", Tensor::from_vec(flat(&self.mean), (v, 3), &dev)?),
             (
                 "basis",
@@ -253,6 +273,10 @@ impl MorphableModel {
         .into_iter()
         .map(|(n, t)| (n.to_string(), t))
         .collect();
+        if !self.landmark_noise.is_empty() {
+            let noise = Tensor::from_slice(&self.landmark_noise, self.landmark_noise.len(), &dev)?;
+            map.insert("landmark_noise".into(), noise);
+        }
         candle_core::safetensors::save(&map, path)
     }
 
@@ -352,4 +376,37 @@ pub fn coarse_depth(
         &model.triangles,
         crop.width() as usize,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_and_load_keep_the_model_and_its_landmark_noise() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.safetensors");
+        let mut model = MorphableModel::embedded().unwrap();
+        assert_eq!(model.landmark_noise.len(), LANDMARKS);
+        model.save(&path).unwrap();
+        let back = MorphableModel::load(&path).unwrap();
+        assert_eq!(back.landmark_noise, model.landmark_noise);
+        assert_eq!(back.mean, model.mean);
+        // Without noise (a model built with `--noise-renders 0`): loads, with none.
+        model.landmark_noise.clear();
+        model.save(&path).unwrap();
+        assert!(
+            MorphableModel::load(&path)
+                .unwrap()
+                .landmark_noise
+                .is_empty()
+        );
+        // A wrong count or a non-positive variance is refused.
+        model.landmark_noise = vec![0.1; 10];
+        model.save(&path).unwrap();
+        assert!(MorphableModel::load(&path).is_err());
+        model.landmark_noise = vec![0.0; LANDMARKS];
+        model.save(&path).unwrap();
+        assert!(MorphableModel::load(&path).is_err());
+    }
 }
