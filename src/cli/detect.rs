@@ -4,6 +4,8 @@
 use crate::pipeline::detect::contour68::contour_68;
 use crate::pipeline::detect::{Landmarks, Roi, landmarks68, overlay};
 use crate::pipeline::photo::Photo;
+use crate::pipeline::reconstruct::morphable::MorphableModel;
+use crate::pipeline::reconstruct::morphable::landmarks::fitted_68;
 use anyhow::Context;
 use std::path::PathBuf;
 
@@ -29,9 +31,13 @@ pub struct Args {
 pub enum PrintLandmarks {
     /// None (the overlay still shows all 468).
     None,
-    /// The 68 points (x, y, z image frame, z larger = nearer) with the jaw in the 3D-contour
-    /// convention of AFLW2000-3D (`pipeline::detect::contour68`).
+    /// The 68 points (x, y, z image frame, z larger = nearer) in the 3D-contour convention of
+    /// AFLW2000-3D (the jaw on the 3D jaw line): the landmark vertices of the morphable model
+    /// fitted to the 468 points (`pipeline::reconstruct::morphable::landmarks`).
     P68,
+    /// The 68 points from the ridge map of FaceMesh's points (`pipeline::detect::contour68`:
+    /// the jaw regressed, the inner 51 FaceMesh's own), same frame as `p68`.
+    P68Ridge,
     /// The fixed 468 -> 68 vertex map (`pipeline::detect::landmarks68`; FaceMesh's own z,
     /// smaller = nearer), the points the networks were trained with.
     P68Fixed,
@@ -72,7 +78,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             landmark_presence: m.as_ref().map(|m| m.presence),
             landmarks: m.as_ref().and_then(|m| match args.landmarks {
                 PrintLandmarks::None => None,
-                PrintLandmarks::P68 => contour_68(&m.points).ok().flatten(),
+                PrintLandmarks::P68 => MorphableModel::shared()
+                    .and_then(|model| fitted_68(model, &m.points))
+                    .ok(),
+                PrintLandmarks::P68Ridge => contour_68(&m.points).ok().flatten(),
                 PrintLandmarks::P68Fixed => landmarks68::to_68(&m.points),
                 PrintLandmarks::All => Some(m.points.clone()),
             }),

@@ -362,9 +362,9 @@ fn small_photo_fallback_finds_the_face() {
     assert!(matches!(det.faces(&small), Err(DetectError::NoFace { .. })));
 }
 
-/// The front end's 68 points with the jaw in the 3D-contour convention (the committed
+/// The ridge map's 68 points with the jaw in the 3D-contour convention (the committed
 /// regressor): the inner 51 are FaceMesh's own vertices, the jaw runs from ear to ear below the
-/// mouth, and `visage detect --landmarks p68` prints them.
+/// mouth, and `visage detect --landmarks p68-ridge` prints them.
 #[test]
 fn contour_68_jaw_runs_under_the_mouth() {
     use visage::pipeline::detect::contour68::contour_68;
@@ -396,4 +396,40 @@ fn contour_68_jaw_runs_under_the_mouth() {
     // It differs from the fixed map's silhouette jaw.
     let moved = (0..17).filter(|&k| (c[k][0] - fixed[k][0]).hypot(c[k][1] - fixed[k][1]) > 1.0);
     assert!(moved.count() > 8);
+}
+
+/// The front end's 68 points (`visage detect --landmarks p68`): the landmark vertices of the
+/// morphable model fitted to FaceMesh's points. They sit on the face FaceMesh found (the eye
+/// corners within a few pixels of FaceMesh's), the jaw runs from ear to ear below the mouth,
+/// and the nose tip is nearer the camera than the jaw's ends.
+#[test]
+fn fitted_68_points_sit_on_the_face() {
+    use visage::pipeline::reconstruct::morphable::MorphableModel;
+    use visage::pipeline::reconstruct::morphable::landmarks::fitted_68;
+    let det = Detector::new(&Device::Cpu).unwrap();
+    let photo = fixture("grace_hopper.webp");
+    let face = det.detect(&photo).unwrap().remove(0);
+    let lm = det.landmarks(&photo, &face).unwrap();
+    let f = fitted_68(MorphableModel::shared().unwrap(), &lm.points).unwrap();
+    let fixed = visage::pipeline::detect::landmarks68::to_68(&lm.points).unwrap();
+    assert_eq!(f.len(), 68);
+    for k in [36, 39, 42, 45] {
+        let d = (f[k][0] - fixed[k][0]).hypot(f[k][1] - fixed[k][1]);
+        assert!(d < 6.0, "eye corner {k}: {:?} vs {:?}", f[k], fixed[k]);
+    }
+    assert!(
+        f[0][0] < f[8][0] && f[8][0] < f[16][0],
+        "{:?} {:?} {:?}",
+        f[0],
+        f[8],
+        f[16]
+    );
+    assert!(f[8][1] > f[57][1] + 5.0, "chin {:?} lip {:?}", f[8], f[57]);
+    assert!(
+        f[30][2] > f[0][2] && f[30][2] > f[16][2],
+        "nose {:?} jaw {:?} {:?}",
+        f[30],
+        f[0],
+        f[16]
+    );
 }

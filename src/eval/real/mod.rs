@@ -28,6 +28,8 @@ use crate::pipeline::detect::landmarks68::to_68;
 use crate::pipeline::mesh::Mesh;
 use crate::pipeline::photo::Photo;
 use crate::pipeline::reconstruct::face::face_width;
+use crate::pipeline::reconstruct::morphable::MorphableModel;
+use crate::pipeline::reconstruct::morphable::landmarks::fitted_68;
 use crate::pipeline::reconstruct::{
     FacePick, Prepared, Reconstruction, Reconstructor, prepare_face,
 };
@@ -281,25 +283,33 @@ pub fn evaluate_image(
     let prepared = prepare_for(runner.detector, image, truth, upscaler);
     let mut out = Vec::new();
     if front_end {
-        // The front end's 68 points: the contour-68 regressor (what `visage detect --landmarks
-        // p68` prints), and the fixed 468 -> 68 map the networks were trained with.
-        let mut contour = Row::new(set, name, FRONT_END, width, "-");
+        // The front end's 68 points: the fitted morphable model's (what `visage detect
+        // --landmarks p68` prints), the contour-68 ridge map of FaceMesh's points, and the fixed
+        // 468 -> 68 map the networks were trained with.
+        let mut fitted = Row::new(set, name, FRONT_END, width, "-");
+        let mut ridge = Row::new(set, name, FRONT_END_RIDGE, width, "-");
         let mut fixed = Row::new(set, name, FRONT_END_FIXED, width, "-");
+        let xy = |points: Vec<[f32; 3]>| points.iter().map(|q| [q[0], q[1]]).collect::<Vec<_>>();
         match &prepared {
             Ok(p) => {
-                let c = contour_68(&p.landmarks.points).ok().flatten();
-                contour.nme_2d = c.and_then(|c| {
-                    nme_2d(&c.iter().map(|q| [q[0], q[1]]).collect::<Vec<_>>(), truth)
-                });
+                let points = &p.landmarks.points;
+                fitted.nme_2d = MorphableModel::shared()
+                    .and_then(|m| fitted_68(m, points))
+                    .ok()
+                    .and_then(|f| nme_2d(&xy(f), truth));
+                ridge.nme_2d = contour_68(points)
+                    .ok()
+                    .flatten()
+                    .and_then(|c| nme_2d(&xy(c), truth));
                 fixed.nme_2d = nme_2d(&front_end_68(p), truth);
             }
             Err(e) => {
-                contour.error = Some(e.to_string());
-                fixed.error = Some(e.to_string());
+                for row in [&mut fitted, &mut ridge, &mut fixed] {
+                    row.error = Some(e.to_string());
+                }
             }
         }
-        out.push(contour);
-        out.push(fixed);
+        out.extend([fitted, ridge, fixed]);
     }
     for method in runner.methods {
         let mut row = Row::new(set, name, method.method().name(), width, up);
@@ -406,8 +416,10 @@ pub fn peer_row(name: &str, peer: &[[f32; 3]], truth: &[[f32; 3]]) -> Row {
     row
 }
 
-/// Name of the front end's rows (the contour-68 regressor).
+/// Name of the front end's rows (the fitted morphable model's 68 landmarks).
 pub const FRONT_END: &str = "front end";
+/// Name of the rows of the contour-68 ridge map of FaceMesh's points.
+pub const FRONT_END_RIDGE: &str = "front end, ridge map";
 /// Name of the rows of the fixed 468 -> 68 map.
 pub const FRONT_END_FIXED: &str = "front end, fixed map";
 

@@ -9,6 +9,7 @@
 //!   ([`crate::train::morphable`]); only the learned model is committed
 //!   (`weights/morphable.safetensors`, embedded in the binary).
 //! - [`fit`]: pose and coefficients from FaceMesh's 468 3D landmarks (robust, milliseconds).
+//! - [`landmarks`]: the 68 landmarks (3D-contour convention) of the fitted model.
 //! - [`depth`]: the fitted mesh rasterised into the crop as a depth map and mask.
 //! - [`refine`]: the CGAN refiner's correction applied to a fitted mesh (`3dmm-cgan`).
 //! - [`method`]: the `3dmm` and `3dmm-cgan` reconstruction methods (photo -> fitted dense mesh,
@@ -31,6 +32,7 @@
 
 pub mod depth;
 pub mod fit;
+pub mod landmarks;
 pub mod method;
 pub mod refine;
 pub mod topology;
@@ -318,6 +320,25 @@ impl MorphableModel {
             .collect();
         let k = self.identity_components.min(a.len());
         self.add_components(flat, &a[..k])
+    }
+
+    /// Vertices `ids` of [`Self::shape`]`(a)`, without forming the others.
+    #[must_use]
+    pub fn shape_at(&self, ids: &[usize], a: &[f32]) -> Vec<[f32; 3]> {
+        ids.iter()
+            .map(|&i| {
+                let mut p = self.mean[i];
+                for (k, (&ak, &s)) in a.iter().zip(&self.sigma).enumerate() {
+                    if ak != 0.0 {
+                        let b = &self.component(k)[3 * i..3 * i + 3];
+                        for (o, v) in p.iter_mut().zip(b) {
+                            *o += ak * s * v;
+                        }
+                    }
+                }
+                p
+            })
+            .collect()
     }
 
     fn add_components(&self, mut flat: Vec<f32>, a: &[f32]) -> Vec<[f32; 3]> {
