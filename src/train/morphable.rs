@@ -32,7 +32,7 @@ use crate::pipeline::reconstruct::morphable::fit::similarity_residuals;
 use crate::pipeline::reconstruct::morphable::topology::LANDMARKS;
 use crate::synth::params::{Degrade, Pose, SampleParams};
 use crate::synth::raster::{Cull, DepthTest, Projection, ScreenVertex, VisBuffer};
-use crate::synth::{Engine, EngineOptions, FaceModel};
+use crate::synth::{Engine, EngineOptions, FaceModel, Sample};
 use crate::train::dense_topology::{self, Combo, Embedded};
 use anyhow::Context;
 use image::RgbImage;
@@ -171,6 +171,21 @@ pub fn build(
     ))
 }
 
+/// Renders `p` without occluders or degradations: the sample and its clean image.
+fn clean_render(engine: &Engine, mut p: SampleParams) -> anyhow::Result<(Sample, RgbImage)> {
+    p.occluder = None;
+    p.degrade = Degrade {
+        face_px: None,
+        blur: 0.0,
+        noise: 0.0,
+        jpeg: None,
+    };
+    let sample = engine.render_params(p).context("render")?;
+    let side = u32::try_from(engine.options.size)?;
+    let img = RgbImage::from_raw(side, side, sample.clean.clone()).context("render size")?;
+    Ok((sample, img))
+}
+
 /// Median of a chi-square distribution with 3 degrees of freedom.
 const CHI2_3_MEDIAN: f32 = 2.366;
 
@@ -190,17 +205,8 @@ fn landmark_noise(
         let id = options.seed + 100_000 + r as u64;
         let mut p = SampleParams::draw(model, id);
         p.pose.yaw = p.pose.yaw.clamp(-45.0, 45.0);
-        p.occluder = None;
-        p.degrade = Degrade {
-            face_px: None,
-            blur: 0.0,
-            noise: 0.0,
-            jpeg: None,
-        };
         let shape = model.shape(&p.identity, &p.expression);
-        let sample = engine.render_params(p).context("render")?;
-        let side = u32::try_from(size)?;
-        let img = RgbImage::from_raw(side, side, sample.clean).context("render size")?;
+        let (_, img) = clean_render(engine, p)?;
         let Ok(marks) = crop_landmarks(detector, &img) else {
             continue;
         };
@@ -257,16 +263,7 @@ fn cast_landmarks(
             pitch: 0.0,
             roll: 0.0,
         };
-        p.occluder = None;
-        p.degrade = Degrade {
-            face_px: None,
-            blur: 0.0,
-            noise: 0.0,
-            jpeg: None,
-        };
-        let sample = engine.render_params(p).context("render")?;
-        let side = u32::try_from(size)?;
-        let img = RgbImage::from_raw(side, side, sample.clean).context("render size")?;
+        let (sample, img) = clean_render(engine, p)?;
         let marks = crop_landmarks(detector, &img)?;
         if marks.presence < 0.5 {
             eprintln!(
