@@ -1,8 +1,7 @@
 //! Baking the photo into a fixed UV layout ([`bake`]): see the parent module's docs.
 
-use super::{FaceCrop, apply, median_colour, on_front};
+use super::{FaceCrop, FrontSurface, apply, median_colour};
 use crate::pipeline::mesh::Mesh;
-use crate::pipeline::mesh::probe::DepthProbe;
 use image::RgbImage;
 use rayon::prelude::*;
 use std::ops::Range;
@@ -33,6 +32,9 @@ const EDGE_TOL: f32 = 1e-4;
 /// The confidence [`observe`] gives a texel outside every triangle.
 const OUTSIDE: f32 = -1.0;
 
+/// The coarsest side [`observe`] samples at (see [`observed_side`]).
+const MIN_OBSERVED: usize = 128;
+
 /// Rows of texture per parallel band of [`observe`].
 const BAND_ROWS: usize = 32;
 
@@ -61,8 +63,7 @@ fn bake_at(mesh: &mut Mesh, layout: &[[f32; 2]], photo: &RgbImage, face: &FaceCr
     if mesh.normals.len() != mesh.positions.len() {
         mesh.compute_normals();
     }
-    let n = side as usize;
-    let (mut colour, mut weight) = observe(mesh, layout, photo, face, n);
+    let (mut colour, mut weight, n) = observe(mesh, layout, photo, face, side as usize);
     let skin = median_colour(
         (colour.iter().zip(&weight))
             .filter(|(_, w)| **w >= SKIN_CONFIDENCE)
@@ -73,11 +74,38 @@ fn bake_at(mesh: &mut Mesh, layout: &[[f32; 2]], photo: &RgbImage, face: &FaceCr
     complete(&mut colour, &mut weight, skin, n);
     pull_push(&mut colour, &weight, n, n, skin);
     dilate(&mut colour, &mut weight, n);
-    let bytes = colour.iter().flat_map(|c| c.map(to_u8)).collect();
+    let bytes = upsampled(&colour, n, side as usize);
     if let Some(texture) = RgbImage::from_raw(side, side, bytes) {
         mesh.uvs = layout.to_vec();
         mesh.texture = Some(texture);
     }
+}
+
+/// The colours of an `n x n` texture (0..255, row-major) as the bytes of a `side x side` RGB
+/// image, bilinearly resampled (texel centres aligned, edges replicated).
+fn upsampled(colour: &[[f32; 3]], n: usize, side: usize) -> Vec<u8> {
+    // Source texels and the second one's weight, for each output column (and row).
+    let taps: Vec<(usize, usize, f32)> = (0..side)
+        .map(|i| {
+            let at = ((i as f32 + 0.5) * n as f32 / side as f32 - 0.5).clamp(0.0, (n - 1) as f32);
+            let first = at as usize;
+            (first, (first + 1).min(n - 1), at - first as f32)
+        })
+        .collect();
+    let mut bytes = vec![0u8; 3 * side * side];
+    (bytes.par_chunks_mut(3 * side))
+        .zip(&taps)
+        .for_each(|(row, &(y0, y1, fy))| {
+            let (above, below) = (&colour[y0 * n..(y0 + 1) * n], &colour[y1 * n..(y1 + 1) * n]);
+            for (texel, &(x0, x1, fx)) in row.chunks_exact_mut(3).zip(&taps) {
+                for (k, b) in texel.iter_mut().enumerate() {
+                    let top = above[x0][k] + fx * (above[x1][k] - above[x0][k]);
+                    let bottom = below[x0][k] + fx * (below[x1][k] - below[x0][k]);
+                    *b = to_u8(top + fy * (bottom - top));
+                }
+            }
+        });
+    bytes
 }
 
 /// Whether a triangle's points are on the front surface (not occluded), decided from its
@@ -92,25 +120,35 @@ enum Front {
     Probe,
 }
 
-/// A mesh triangle laid out in an `n x n` texture: texel-space corners (texel centres at
-/// half-integers), the reciprocal of their doubled signed area, the texel columns and rows
-/// their bounding box holds, and crop-frame corner positions and normals.
+/// A mesh triangle laid out in an `n x n` texture: its barycentric weights as affine functions
+/// of the texel position (texel centres at half-integers), the texel columns and rows its
+/// bounding box holds, and its corners' photo positions, crop-frame positions and normals.
 #[derive(Clone, Debug)]
 struct LaidOut {
-    uv: [[f32; 2]; 3],
-    inv_area: f32,
+    /// Corner k's weight at (x, y) is `bary[k][0] x + bary[k][1] y + bary[k][2]`.
+    bary: [[f32; 3]; 3],
     cols: Range<usize>,
     rows: Range<usize>,
+    photo: [[f32; 2]; 3],
     position: [[f32; 3]; 3],
     normal: [[f32; 3]; 3],
     front: Front,
 }
 
-/// The triangles of `mesh` laid out by `layout` in an `n x n` texture, `front` telling which
-/// vertices are on the front surface. Triangles with an index out of range or a degenerate (or
-/// non-finite) UV triangle are left out.
-fn lay_out(mesh: &Mesh, layout: &[[f32; 2]], front: &[bool], n: usize) -> Vec<LaidOut> {
-    let len = layout.len().min(mesh.normals.len()).min(front.len());
+/// The triangles of `mesh` laid out by `layout` in an `n x n` texture, `photo` giving each
+/// vertex's photo position and `front` telling which vertices are on the front surface.
+/// Triangles with an index out of range, a degenerate (or non-finite) UV triangle or no texel
+/// centre in their bounding box are left out.
+fn lay_out(
+    mesh: &Mesh,
+    layout: &[[f32; 2]],
+    photo: &[[f32; 2]],
+    front: &[bool],
+    n: usize,
+) -> Vec<LaidOut> {
+    let len = (layout.len().min(mesh.normals.len()))
+        .min(front.len())
+        .min(photo.len());
     let scale = n as f32;
     let texels = |uv: &[[f32; 2]; 3], k: usize| {
         let (lo, hi) = (uv.iter()).fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), p| {
@@ -120,17 +158,21 @@ fn lay_out(mesh: &Mesh, layout: &[[f32; 2]], front: &[bool], n: usize) -> Vec<La
         let end = ((hi - 0.5).floor() + 1.0).clamp(0.0, scale) as usize;
         first..end
     };
-    (mesh.triangles.iter())
+    (mesh.triangles.par_iter())
         .map(|t| t.map(|i| i as usize))
         .filter(|t| t.iter().all(|&i| i < len))
         .filter_map(|t| {
             let uv = t.map(|i| layout[i].map(|v| v * scale));
             let area = edge(uv[0], uv[1], uv[2]);
-            (area.abs() > 1e-9 && area.is_finite()).then(|| LaidOut {
-                uv,
-                inv_area: area.recip(),
-                cols: texels(&uv, 0),
-                rows: texels(&uv, 1),
+            let (cols, rows) = (texels(&uv, 0), texels(&uv, 1));
+            let covers = !cols.is_empty() && !rows.is_empty();
+            (covers && area.abs() > 1e-9 && area.is_finite()).then(|| LaidOut {
+                bary: std::array::from_fn(|k| {
+                    edge_coefficients(uv[(k + 1) % 3], uv[(k + 2) % 3], area.recip())
+                }),
+                cols,
+                rows,
+                photo: t.map(|i| photo[i]),
                 position: t.map(|i| mesh.positions[i]),
                 normal: t.map(|i| mesh.normals[i]),
                 front: match t.map(|i| front[i]) {
@@ -143,8 +185,15 @@ fn lay_out(mesh: &Mesh, layout: &[[f32; 2]], front: &[bool], n: usize) -> Vec<La
         .collect()
 }
 
-/// What the photo shows of each texel of an `n x n` layout texture (row-major): colours in
-/// 0..255 and confidences. A texel whose surface point faces the camera, is on the front surface
+/// `[a, b, c]` with `edge(p0, p1, (x, y)) * scale = a x + b y + c`.
+fn edge_coefficients(p0: [f32; 2], p1: [f32; 2], scale: f32) -> [f32; 3] {
+    let (dx, dy) = (p1[0] - p0[0], p1[1] - p0[1]);
+    [-dy * scale, dx * scale, (dy * p0[0] - dx * p0[1]) * scale]
+}
+
+/// What the photo shows of each texel of an `n x n` layout texture (row-major), `n` the
+/// [`observed_side`] for a texture at most `largest` texels square: colours in 0..255,
+/// confidences and `n`. A texel whose surface point faces the camera, is on the front surface
 /// and projects into the photo takes the photo's bilinear colour there, with a confidence rising
 /// smoothly from 0 to 1 as its normal's z goes from [`FACING_NONE`] to [`FACING_FULL`]; other
 /// texels are black with confidence 0, or [`OUTSIDE`] outside every triangle.
@@ -153,27 +202,24 @@ fn observe(
     layout: &[[f32; 2]],
     photo: &RgbImage,
     face: &FaceCrop,
-    n: usize,
-) -> (Vec<[f32; 3]>, Vec<f32>) {
+    largest: usize,
+) -> (Vec<[f32; 3]>, Vec<f32>, usize) {
     let side = face.side();
-    let probe = DepthProbe::new(&mesh.positions, &mesh.triangles);
-    let front: Vec<bool> = (mesh.positions.iter())
-        .map(|p| on_front(&probe, *p, side))
-        .collect();
-    let triangles = lay_out(mesh, layout, &front, n);
+    let surface = FrontSurface::new(mesh, side);
+    let front: Vec<bool> = (mesh.positions.iter()).map(|p| surface.shows(*p)).collect();
     let photo_from_crop = face.photo_from_crop();
+    let at: Vec<[f32; 2]> = (mesh.positions.iter())
+        .map(|p| photo_from_crop.apply([p[0], side - p[1]]))
+        .collect();
+    let n = observed_side(mesh, layout, &at, &front, largest);
+    let triangles = lay_out(mesh, layout, &at, &front, n);
     let (w, h) = (photo.width() as f32, photo.height() as f32);
-    let shade = |p: [f32; 3], facing: f32, front: Front| {
+    let shade = |q: [f32; 2], facing: f32, probe: Option<[f32; 3]>| {
         let confidence = smoothstep(FACING_NONE, FACING_FULL, facing);
-        let q = photo_from_crop.apply([p[0], side - p[1]]);
         let seen = confidence > 0.0
             && (0.0..=w).contains(&q[0])
             && (0.0..=h).contains(&q[1])
-            && match front {
-                Front::Yes => true,
-                Front::No => false,
-                Front::Probe => on_front(&probe, p, side),
-            };
+            && probe.is_none_or(|p| surface.shows(p));
         if seen {
             (sample_photo(photo, q), confidence)
         } else {
@@ -192,7 +238,38 @@ fn observe(
                 rasterise((colour, confidence), &rows, n, t, &shade);
             }
         });
-    (colour, confidence)
+    (colour, confidence, n)
+}
+
+/// The side at which [`observe`] samples the photo: the smallest power-of-two fraction of
+/// `largest` (at least [`MIN_OBSERVED`]) at which the texels of the face's seen, camera-facing
+/// triangles are at least as many as the photo pixels they cover. Finer texels would only
+/// interpolate between the same pixels, so the texture is sampled at this side and resampled to
+/// `largest`.
+fn observed_side(
+    mesh: &Mesh,
+    layout: &[[f32; 2]],
+    photo: &[[f32; 2]],
+    front: &[bool],
+    largest: usize,
+) -> usize {
+    let area = |p: [[f32; 2]; 3]| f64::from(edge(p[0], p[1], p[2]).abs());
+    let (mut pixels, mut uv) = (0.0, 0.0);
+    for t in &mesh.triangles {
+        let t = t.map(|i| i as usize);
+        let facing = t.iter().all(|&i| {
+            i < layout.len() && i < photo.len() && front[i] && mesh.normals[i][2] >= FACING_FULL
+        });
+        if facing {
+            pixels += area(t.map(|i| photo[i]));
+            uv += area(t.map(|i| layout[i]));
+        }
+    }
+    let mut n = largest;
+    while n / 2 >= MIN_OBSERVED && n.is_multiple_of(2) && uv * ((n / 2) as f64).powi(2) >= pixels {
+        n /= 2;
+    }
+    n
 }
 
 /// `triangles` by the bands of [`BAND_ROWS`] rows of an `n x n` texture their rows touch.
@@ -207,24 +284,30 @@ fn bands(triangles: &[LaidOut], n: usize) -> Vec<Vec<&LaidOut>> {
 }
 
 /// Shades the texels of `out` (colours and confidences of rows `rows` of an `n x n` texture)
-/// whose centres lie in `t`, with `shade(point, normal z, front)` of the surface point the
-/// barycentrics give.
+/// whose centres lie in `t`, with `shade(photo position, normal z, point)` of the surface point
+/// the barycentrics give; `point` (its crop-frame position) is given only where `t`'s corners
+/// disagree about being on the front surface. Texels of a triangle whose corners are all hidden
+/// are left black with confidence 0.
 fn rasterise(
     out: (&mut [[f32; 3]], &mut [f32]),
     rows: &Range<usize>,
     n: usize,
     t: &LaidOut,
-    shade: &impl Fn([f32; 3], f32, Front) -> ([f32; 3], f32),
+    shade: &impl Fn([f32; 2], f32, Option<[f32; 3]>) -> ([f32; 3], f32),
 ) {
+    let [b0, b1, b2] = t.bary;
     for y in t.rows.start.max(rows.start)..t.rows.end.min(rows.end) {
+        let yc = y as f32 + 0.5;
+        let r = [b0, b1, b2].map(|b| b[1] * yc + b[2]);
         for x in t.cols.clone() {
-            let p = [x as f32 + 0.5, y as f32 + 0.5];
-            let w = [
-                edge(t.uv[1], t.uv[2], p) * t.inv_area,
-                edge(t.uv[2], t.uv[0], p) * t.inv_area,
-                edge(t.uv[0], t.uv[1], p) * t.inv_area,
-            ];
+            let xc = x as f32 + 0.5;
+            let w = [b0[0] * xc + r[0], b1[0] * xc + r[1], b2[0] * xc + r[2]];
             if w.iter().any(|&wi| wi < -EDGE_TOL) {
+                continue;
+            }
+            let i = (y - rows.start) * n + x;
+            if t.front == Front::No {
+                (out.0[i], out.1[i]) = ([0.0; 3], 0.0);
                 continue;
             }
             let normal = interpolate(t.normal, w);
@@ -234,8 +317,11 @@ fn rasterise(
             } else {
                 -1.0
             };
-            let i = (y - rows.start) * n + x;
-            (out.0[i], out.1[i]) = shade(interpolate(t.position, w), facing, t.front);
+            let q = std::array::from_fn(|k| {
+                w[0] * t.photo[0][k] + w[1] * t.photo[1][k] + w[2] * t.photo[2][k]
+            });
+            let point = (t.front == Front::Probe).then(|| interpolate(t.position, w));
+            (out.0[i], out.1[i]) = shade(q, facing, point);
         }
     }
 }
@@ -639,6 +725,56 @@ mod tests {
             assert!((sum - 255.0).abs() < 1e-2, "{c:?}");
         }
         assert!(colour[1][0] > colour[13][0] && colour[13][2] > colour[1][2]);
+    }
+
+    /// A flat camera-facing square whose layout fills the texture, covering `pixels` photo
+    /// pixels: its observed side is the smallest halving of 512 (not below 128) with at least
+    /// as many texels as pixels.
+    #[test]
+    fn the_observed_side_follows_the_photo_pixels() {
+        let side_for = |pixels: f32| {
+            let mut mesh = Mesh::new(
+                vec![
+                    [0.0, 0.0, 0.0],
+                    [1.0, 0.0, 0.0],
+                    [1.0, 1.0, 0.0],
+                    [0.0, 1.0, 0.0],
+                ],
+                vec![[0, 1, 2], [0, 2, 3]],
+            );
+            mesh.normals = vec![[0.0, 0.0, 1.0]; 4];
+            let layout = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]];
+            let s = pixels.sqrt();
+            let photo = layout.map(|uv| [uv[0] * s, uv[1] * s]);
+            observed_side(&mesh, &layout, &photo, &[true; 4], 512)
+        };
+        assert_eq!(side_for(100_000.0), 512);
+        assert_eq!(side_for(65_536.0), 256);
+        assert_eq!(side_for(20_000.0), 256);
+        assert_eq!(side_for(16_384.0), 128);
+        assert_eq!(side_for(900.0), 128);
+    }
+
+    /// Resampling 2 x 2 texels to 4 x 4 keeps the corner texels' colours at the corners and
+    /// blends 3:1 next to them; at the same side it only rounds.
+    #[test]
+    fn upsampling_is_bilinear_with_centres_aligned() {
+        let colour = [
+            [0.0, 0.0, 0.0],
+            [100.0, 0.0, 0.0],
+            [0.0, 200.0, 0.0],
+            [100.0, 200.0, 0.0],
+        ];
+        let bytes = upsampled(&colour, 2, 4);
+        let texel = |x: usize, y: usize| &bytes[3 * (y * 4 + x)..3 * (y * 4 + x) + 3];
+        assert_eq!(texel(0, 0), [0, 0, 0]);
+        assert_eq!(texel(3, 3), [100, 200, 0]);
+        assert_eq!(texel(1, 0), [25, 0, 0]);
+        assert_eq!(texel(2, 1), [75, 50, 0]);
+        assert_eq!(
+            upsampled(&colour, 2, 2),
+            [0, 0, 0, 100, 0, 0, 0, 200, 0, 100, 200, 0]
+        );
     }
 
     /// Times [`bake`] on a 100 x 100-vertex sphere (10,000 vertices, 19,602 triangles) turned

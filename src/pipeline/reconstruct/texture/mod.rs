@@ -7,12 +7,18 @@
 //!   region on top (rows `0..h`), a band of the face's median skin colour below it (rows
 //!   `h..h + band`) that hidden vertices point into.
 //! * **Baked** ([`bake`]): the photo resampled into a fixed, left-right mirror-symmetric UV
-//!   layout (the morphable model's), [`LAYOUT_SIDE`] pixels square. Each texel seen by the
+//!   layout (the morphable model's), [`LAYOUT_SIDE`] pixels square. The photo is sampled at the
+//!   coarsest power-of-two fraction of that side (at least 128) whose texels over the face are
+//!   at least as many as the photo's pixels there, and the result resampled bilinearly to the
+//!   full side: finer texels would only interpolate between the same pixels. Each texel seen by the
 //!   camera takes the photo's colour with a confidence that fades as the surface turns away;
 //!   unseen texels take their mirror texel's colour where that one is seen; what neither side
 //!   shows is filled by a pull-push (Gortler et al. 1996, "The Lumigraph") that fades from the
 //!   nearby seen colours to their median, the skin colour; the gutter between UV islands takes
 //!   the colour of the island edges, so that filtering there does not bleed.
+//!
+//! Both layouts tell hidden points from seen ones with the mesh's front surface along the view
+//! axis, rasterised once into a depth map (`front`).
 //!
 //! UVs follow the [`Mesh`] convention (u right, v down, both in [0, 1]); the OBJ writer flips v
 //! for the file.
@@ -22,7 +28,6 @@
 
 use super::FaceCrop;
 use crate::pipeline::mesh::Mesh;
-use crate::pipeline::mesh::probe::DepthProbe;
 use image::{Rgb, RgbImage};
 
 /// Longest side of a texture, pixels (larger photo regions are resampled down).
@@ -31,12 +36,11 @@ pub const MAX_SIDE: u32 = 2048;
 /// Margin around the mesh's projection, as a fraction of its size.
 const MARGIN: f32 = 0.05;
 
-/// A point behind the front surface by more than this fraction of the crop side is hidden.
-const HIDDEN_DEPTH: f32 = 0.02;
-
 mod bake;
+mod front;
 
 pub use bake::{LAYOUT_SIDE, bake};
+use front::FrontSurface;
 
 /// Gives `mesh` (crop frame of `face`) its texture and UVs from `photo`.
 pub fn apply(mesh: &mut Mesh, photo: &RgbImage, face: &FaceCrop) {
@@ -96,20 +100,12 @@ pub fn apply(mesh: &mut Mesh, photo: &RgbImage, face: &FaceCrop) {
 
 /// True for the vertices the camera sees: facing it and on the front surface.
 fn visibility(mesh: &Mesh, side: f32) -> Vec<bool> {
-    let probe = DepthProbe::new(&mesh.positions, &mesh.triangles);
+    let front = FrontSurface::new(mesh, side);
     mesh.positions
         .iter()
         .zip(&mesh.normals)
-        .map(|(p, n)| n[2] > 0.0 && on_front(&probe, *p, side))
+        .map(|(p, n)| n[2] > 0.0 && front.shows(*p))
         .collect()
-}
-
-/// True when the crop-frame point `p` is on the front surface of `probe`'s mesh (not behind it
-/// by more than [`HIDDEN_DEPTH`] of the crop side `side`).
-fn on_front(probe: &DepthProbe, p: [f32; 3], side: f32) -> bool {
-    probe
-        .front_z(p[0], p[1])
-        .is_none_or(|z| z - p[2] < HIDDEN_DEPTH * side)
 }
 
 /// The photo rectangle `(x, y, w, h)` around the projected vertices, with a margin, clamped to
