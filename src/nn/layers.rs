@@ -110,7 +110,7 @@ impl Stem {
                 act: act.map_or(super::cpu_kernels::Act::Identity, Activation::kernel),
             };
             return cols
-                .matmul(&self.matrix)?
+                .apply_op2_no_bwd(&self.matrix, &super::cpu_kernels::MatMul)?
                 .apply_op1_no_bwd(&op)?
                 .reshape((b, ho, wo, ()));
         }
@@ -286,7 +286,7 @@ impl Pointwise {
             };
             let ys = xs
                 .reshape((b * h * w, c))?
-                .matmul(&self.weight)?
+                .apply_op2_no_bwd(&self.weight, &super::cpu_kernels::MatMul)?
                 .reshape((b, h, w, c_out))?;
             return match residual {
                 Some(r) => ys.apply_op2_no_bwd(&r.contiguous()?, &op),
@@ -308,18 +308,22 @@ impl Pointwise {
 impl Module for Pointwise {
     /// 1x1: `[B, H, W, I]` -> `[B, H, W, O]`; k x k: `[B, k, k, I]` -> `[B, O]`.
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        let (b, h, w, c) = xs.dims4()?;
+        let (b, h, w, _) = xs.dims4()?;
         let c_out = self.weight.dim(1)?;
+        let rows = if self.k == 1 { b * h * w } else { b };
+        let xs = xs.reshape((rows, ()))?;
+        let ys = if xs.device().is_cpu() && xs.dtype() == candle_core::DType::F32 {
+            xs.contiguous()?
+                .apply_op2_no_bwd(&self.weight, &super::cpu_kernels::MatMul)?
+        } else {
+            xs.matmul(&self.weight)?
+        };
+        let ys = ys.broadcast_add(&self.bias)?;
         if self.k == 1 {
-            let ys = xs
-                .reshape((b * h * w, c))?
-                .matmul(&self.weight)?
-                .broadcast_add(&self.bias)?;
-            return ys.reshape((b, h, w, c_out));
+            ys.reshape((b, h, w, c_out))
+        } else {
+            Ok(ys)
         }
-        xs.reshape((b, h * w * c))?
-            .matmul(&self.weight)?
-            .broadcast_add(&self.bias)
     }
 }
 
