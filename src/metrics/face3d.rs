@@ -48,6 +48,21 @@ pub fn nme_2d(pred: &[[f32; 2]], truth: &[[f32; 3]]) -> Option<f32> {
     Some(percent(sum / pred.len() as f32, norm))
 }
 
+/// [`nme_2d`] of the 51 inner points of 68 (17-67: brows, nose, eyes, mouth), still normalised
+/// by the box of all 68 true points: the error without the jaw line, whose 3D convention the
+/// face models disagree on. `None` unless both hold 68 points (or the norm is degenerate).
+#[must_use]
+pub fn nme_2d_inner(pred: &[[f32; 2]], truth: &[[f32; 3]]) -> Option<f32> {
+    if pred.len() != 68 || truth.len() != 68 {
+        return None;
+    }
+    let norm = valid_norm(truth)?;
+    let sum: f32 = (pred[17..].iter().zip(&truth[17..]))
+        .map(|(p, t)| (p[0] - t[0]).hypot(p[1] - t[1]))
+        .sum();
+    Some(percent(sum / 51.0, norm))
+}
+
 /// 3D NME in percent: `pred` (x, y, z in the image frame) against `truth` after removing the
 /// median of `z_pred - z_true` from `z_pred`; mean 3D distance over [`box_norm`]. `None` when
 /// the lengths differ, the sets are empty or the norm is degenerate.
@@ -545,6 +560,30 @@ mod tests {
         assert!((e3 - 5.0 / norm() * 100.0).abs() < 1e-4, "{e3}");
         assert!(nme_2d(&pred2[1..], &truth).is_none());
         assert!(nme_3d(&pred3[1..], &truth).is_none());
+    }
+
+    /// Moving only the jaw leaves the inner-51 NME at zero; moving every point gives the
+    /// shift over the 68-point norm, the same as the full NME.
+    #[test]
+    fn inner_nme_leaves_the_jaw_out_and_keeps_the_norm() {
+        let truth = lift(&layout(), |x, y| 0.2 * x - 0.1 * y);
+        assert_eq!(truth.len(), 68);
+        let shifted = |from: usize| -> Vec<[f32; 2]> {
+            (truth.iter().enumerate())
+                .map(|(i, t)| {
+                    let d = if i >= from { [3.0, -4.0] } else { [0.0, 0.0] };
+                    [t[0] + d[0], t[1] + d[1]]
+                })
+                .collect()
+        };
+        let jaw_only: Vec<[f32; 2]> = (truth.iter().enumerate())
+            .map(|(i, t)| [t[0] + if i < 17 { 9.0 } else { 0.0 }, t[1]])
+            .collect();
+        assert!(nme_2d_inner(&jaw_only, &truth).unwrap().abs() < 1e-6);
+        assert!(nme_2d(&jaw_only, &truth).unwrap() > 1.0);
+        let all = nme_2d_inner(&shifted(0), &truth).unwrap();
+        assert!((all - 5.0 / norm() * 100.0).abs() < 1e-4, "{all}");
+        assert!(nme_2d_inner(&shifted(0)[1..], &truth).is_none());
     }
 
     #[test]

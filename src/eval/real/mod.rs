@@ -36,7 +36,7 @@ use crate::pipeline::reconstruct::{
 use crate::pipeline::upscale::Upscaler;
 use anyhow::Context;
 use image::RgbImage;
-use metrics::{DepthProbe, depth51, flat51, mesh_from_points_68, nme_2d, nme_3d};
+use metrics::{DepthProbe, depth51, flat51, mesh_from_points_68, nme_2d, nme_2d_inner, nme_3d};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -287,16 +287,19 @@ pub fn evaluate_image(
         // --landmarks p68` prints), the contour-68 ridge map of FaceMesh's points, and the fixed
         // 468 -> 68 map the networks were trained with.
         let mut fitted = Row::new(set, name, FRONT_END, width, "-");
+        let mut inner = Row::new(set, name, FRONT_END_INNER, width, "-");
         let mut ridge = Row::new(set, name, FRONT_END_RIDGE, width, "-");
         let mut fixed = Row::new(set, name, FRONT_END_FIXED, width, "-");
         let xy = |points: Vec<[f32; 3]>| points.iter().map(|q| [q[0], q[1]]).collect::<Vec<_>>();
         match &prepared {
             Ok(p) => {
                 let points = &p.landmarks.points;
-                fitted.nme_2d = MorphableModel::shared()
+                let fitted_xy = MorphableModel::shared()
                     .and_then(|m| fitted_68(m, points))
                     .ok()
-                    .and_then(|f| nme_2d(&xy(f), truth));
+                    .map(xy);
+                fitted.nme_2d = fitted_xy.as_ref().and_then(|f| nme_2d(f, truth));
+                inner.nme_2d = fitted_xy.as_ref().and_then(|f| nme_2d_inner(f, truth));
                 ridge.nme_2d = contour_68(points)
                     .ok()
                     .flatten()
@@ -304,12 +307,12 @@ pub fn evaluate_image(
                 fixed.nme_2d = nme_2d(&front_end_68(p), truth);
             }
             Err(e) => {
-                for row in [&mut fitted, &mut ridge, &mut fixed] {
+                for row in [&mut fitted, &mut inner, &mut ridge, &mut fixed] {
                     row.error = Some(e.to_string());
                 }
             }
         }
-        out.extend([fitted, ridge, fixed]);
+        out.extend([fitted, inner, ridge, fixed]);
     }
     for method in runner.methods {
         let mut row = Row::new(set, name, method.method().name(), width, up);
@@ -418,6 +421,9 @@ pub fn peer_row(name: &str, peer: &[[f32; 3]], truth: &[[f32; 3]]) -> Row {
 
 /// Name of the front end's rows (the fitted morphable model's 68 landmarks).
 pub const FRONT_END: &str = "front end";
+/// Name of the rows that score the front end's 51 inner points only (the jaw line left out, the
+/// norm still that of all 68).
+pub const FRONT_END_INNER: &str = "front end, inner 51";
 /// Name of the rows of the contour-68 ridge map of FaceMesh's points.
 pub const FRONT_END_RIDGE: &str = "front end, ridge map";
 /// Name of the rows of the fixed 468 -> 68 map.
