@@ -64,7 +64,10 @@ pub fn mesh_from_prediction(
     crop_side: usize,
     options: &Options,
 ) -> Result<Mesh, Pix2pixReconError> {
-    let map = pred.smoothed(options.depth_blur).depth_map(crop_side);
+    let map = pred
+        .one_piece()
+        .smoothed(options.depth_blur)
+        .depth_map(crop_side);
     let k = crop_side as f32 / map.width.max(1) as f32;
     // Build on the grid in grid units, then scale everything to crop pixels.
     let grid = DepthMap {
@@ -76,7 +79,7 @@ pub fn mesh_from_prediction(
     let grid_options = DepthMeshOptions {
         max_edge: options.max_edge / k,
     };
-    let mut mesh = Mesh::from_depth(&grid, Some(&colors), grid_options);
+    let mut mesh = Mesh::from_depth(&grid, Some(&colors), grid_options).largest_component();
     if mesh.triangles.is_empty() {
         return Err(Pix2pixReconError::EmptyMesh);
     }
@@ -130,7 +133,9 @@ impl Pix2pixReconstructor {
         let side = CROP_SIDE as usize;
         let mut mesh = mesh_from_prediction(&prediction, &face.crop.image, side, &self.options)?;
         mesh.colors = face.colours(photo, &mesh.positions);
-        let depth = prediction.smoothed(self.options.depth_blur).depth_map(side);
+        let depth = (prediction.one_piece())
+            .smoothed(self.options.depth_blur)
+            .depth_map(side);
         Ok(Reconstruction {
             mesh,
             landmark_vertices: None,
@@ -200,5 +205,43 @@ mod tests {
             "{top:?}"
         );
         assert!((mesh.colors[0][0] - 200.0 / 255.0).abs() < 1e-3);
+    }
+
+    /// A flat disc with a hole in it and a far blob beside it: the mesh is one piece (the blob
+    /// dropped) with no hole (one border loop), at the disc's depth where the hole was.
+    #[test]
+    fn islands_are_dropped_and_holes_filled() {
+        let n = NET_SIDE;
+        let (mut depth, mut mask) = (vec![-1.0; n * n], vec![false; n * n]);
+        for r in 0..n {
+            for c in 0..n {
+                let d2 = (r as f32 - 31.5).powi(2) + (c as f32 - 31.5).powi(2);
+                let hole = (28..32).contains(&r) && (28..32).contains(&c);
+                let blob = (2..6).contains(&r) && (2..6).contains(&c);
+                if (d2 < 400.0 && !hole) || blob {
+                    depth[r * n + c] = 0.1;
+                    mask[r * n + c] = true;
+                }
+            }
+        }
+        let pred = DepthPrediction { depth, mask };
+        let crop = RgbImage::from_pixel(128, 128, image::Rgb([200, 150, 120]));
+        let opts = Options {
+            smooth_iterations: 0,
+            depth_blur: 0,
+            ..Options::default()
+        };
+        let mesh = mesh_from_prediction(&pred, &crop, 128, &opts).unwrap();
+        let labels = mesh.component_labels();
+        assert!(labels.iter().all(|&l| l == labels[0]), "one piece");
+        let loops =
+            crate::pipeline::reconstruct::morphable::topology::boundary_loops(&mesh.triangles);
+        assert_eq!(loops.len(), 1, "no hole");
+        let (lo, hi) = mesh.bounds().unwrap();
+        assert!(
+            lo[0] > 20.0 && lo[1] > 20.0,
+            "the blob near the corner is gone: {lo:?}"
+        );
+        assert!(hi[2] - lo[2] < 1e-3, "flat: {lo:?} {hi:?}");
     }
 }

@@ -134,6 +134,64 @@ impl DepthPrediction {
 }
 
 impl DepthPrediction {
+    /// The prediction with one piece of head: the mask's largest 4-connected region kept (the
+    /// islands the network scatters over the background dropped) and the background regions it
+    /// encloses filled (holes in the face), their depth spread in from the surrounding head
+    /// pixels, ring by ring, each the mean of its known 8-neighbours.
+    #[must_use]
+    pub fn one_piece(&self) -> Self {
+        let w = self.mask.len().isqrt();
+        let head = regions(&self.mask, w, true);
+        let largest = (1..=head.count)
+            .max_by_key(|&k| head.sizes[k as usize])
+            .unwrap_or(0);
+        let mut mask: Vec<bool> = head
+            .labels
+            .iter()
+            .map(|&l| l != 0 && l == largest)
+            .collect();
+        // Background regions that do not touch the grid's border are enclosed by the head.
+        let back = regions(&mask, w, false);
+        let mut open = vec![false; back.count as usize + 1];
+        for r in 0..w {
+            for c in 0..w {
+                if r == 0 || c == 0 || r + 1 == w || c + 1 == w {
+                    open[back.labels[r * w + c] as usize] = true;
+                }
+            }
+        }
+        let mut depth = self.depth.clone();
+        let mut missing: Vec<usize> = (0..w * w)
+            .filter(|&i| back.labels[i] != 0 && !open[back.labels[i] as usize])
+            .collect();
+        while !missing.is_empty() {
+            let ring: Vec<(usize, f32)> = (missing.iter())
+                .filter_map(|&i| {
+                    let (r, c) = (i / w, i % w);
+                    let (mut sum, mut n) = (0.0, 0.0);
+                    for rr in r.saturating_sub(1)..(r + 2).min(w) {
+                        for cc in c.saturating_sub(1)..(c + 2).min(w) {
+                            if mask[rr * w + cc] {
+                                sum += depth[rr * w + cc];
+                                n += 1.0;
+                            }
+                        }
+                    }
+                    (n > 0.0).then(|| (i, sum / n))
+                })
+                .collect();
+            if ring.is_empty() {
+                break;
+            }
+            for &(i, z) in &ring {
+                depth[i] = z;
+                mask[i] = true;
+            }
+            missing.retain(|&i| !mask[i]);
+        }
+        Self { depth, mask }
+    }
+
     /// The depth after `passes` rounds of a 3x3 mean over head pixels (background untouched):
     /// removes the period-2 checkerboard that transposed convolutions leave in an early model.
     #[must_use]
@@ -305,6 +363,54 @@ impl Pix2pixModel {
         let mut v = self.predict_batch(&[crop])?;
         v.pop()
             .ok_or_else(|| Pix2pixError::Candle(candle_core::Error::Msg("empty batch".into())))
+    }
+}
+
+/// The 4-connected regions of the cells of a `w x w` grid (row-major) whose `cells` value is
+/// `value`: a label per cell (0 for cells of the other value, regions 1..=count) and each
+/// label's cell count.
+struct Regions {
+    labels: Vec<u32>,
+    sizes: Vec<usize>,
+    count: u32,
+}
+
+/// [`Regions`] of `cells` by flood fill (a 128 x 128 grid at most here: a queue per region).
+fn regions(cells: &[bool], w: usize, value: bool) -> Regions {
+    let mut labels = vec![0u32; cells.len()];
+    let mut sizes = vec![0usize];
+    let mut queue = Vec::new();
+    for start in 0..cells.len() {
+        if cells[start] != value || labels[start] != 0 {
+            continue;
+        }
+        let label = sizes.len() as u32;
+        labels[start] = label;
+        queue.push(start);
+        let mut size = 0;
+        while let Some(i) = queue.pop() {
+            size += 1;
+            let (r, c) = (i / w, i % w);
+            let next = [
+                (r > 0).then(|| i - w),
+                (r + 1 < w).then(|| i + w),
+                (c > 0).then(|| i - 1),
+                (c + 1 < w).then(|| i + 1),
+            ];
+            for j in next.into_iter().flatten() {
+                if cells[j] == value && labels[j] == 0 {
+                    labels[j] = label;
+                    queue.push(j);
+                }
+            }
+        }
+        sizes.push(size);
+    }
+    let count = (sizes.len() - 1) as u32;
+    Regions {
+        labels,
+        sizes,
+        count,
     }
 }
 
