@@ -375,7 +375,7 @@ struct Regions {
     count: u32,
 }
 
-/// [`Regions`] of `cells` by flood fill (a 128 x 128 grid at most here: a queue per region).
+/// [`Regions`] of `cells` by flood fill (a stack of cells to visit per region).
 fn regions(cells: &[bool], w: usize, value: bool) -> Regions {
     let mut labels = vec![0u32; cells.len()];
     let mut sizes = vec![0usize];
