@@ -165,29 +165,33 @@ mod tests {
     use super::*;
     use crate::pipeline::reconstruct::pix2pix_model::NET_SIDE;
 
-    #[test]
-    fn dome_prediction_becomes_a_dome_mesh_in_crop_pixels() {
-        // A hemisphere of radius 20 grid px in normalised depth units of a 128 crop.
+    /// The mesh, without blur or smoothing, of a `NET_SIDE` prediction whose normalised depth
+    /// at (row, column) is `depth(r, c)` where that is some (head) and background elsewhere,
+    /// coloured from a uniform 128 px crop.
+    fn unsmoothed_mesh(depth: impl Fn(usize, usize) -> Option<f32>) -> Mesh {
         let n = NET_SIDE;
-        let unit = crate::pipeline::reconstruct::pix2pix_model::depth_unit(128);
-        let (mut depth, mut mask) = (vec![-1.0; n * n], vec![false; n * n]);
-        for r in 0..n {
-            for c in 0..n {
-                let d2 = (r as f32 - 31.5).powi(2) + (c as f32 - 31.5).powi(2);
-                if d2 < 400.0 {
-                    depth[r * n + c] = 2.0 * (400.0 - d2).sqrt() / unit;
-                    mask[r * n + c] = true;
-                }
-            }
-        }
-        let pred = DepthPrediction { depth, mask };
+        let cells: Vec<Option<f32>> = (0..n * n).map(|i| depth(i / n, i % n)).collect();
+        let pred = DepthPrediction {
+            depth: cells.iter().map(|d| d.unwrap_or(-1.0)).collect(),
+            mask: cells.iter().map(Option::is_some).collect(),
+        };
         let crop = RgbImage::from_pixel(128, 128, image::Rgb([200, 150, 120]));
         let opts = Options {
             smooth_iterations: 0,
             depth_blur: 0,
             ..Options::default()
         };
-        let mesh = mesh_from_prediction(&pred, &crop, 128, &opts).unwrap();
+        mesh_from_prediction(&pred, &crop, 128, &opts).unwrap()
+    }
+
+    #[test]
+    fn dome_prediction_becomes_a_dome_mesh_in_crop_pixels() {
+        // A hemisphere of radius 20 grid px in normalised depth units of a 128 crop.
+        let unit = crate::pipeline::reconstruct::pix2pix_model::depth_unit(128);
+        let mesh = unsmoothed_mesh(|r, c| {
+            let d2 = (r as f32 - 31.5).powi(2) + (c as f32 - 31.5).powi(2);
+            (d2 < 400.0).then(|| 2.0 * (400.0 - d2).sqrt() / unit)
+        });
         let (lo, hi) = mesh.bounds().unwrap();
         // 40 grid px across = 80 crop px; up to 40 crop px high (2 x radius 20 grid px), less
         // the steep rim whose long edges are cut.
@@ -211,27 +215,12 @@ mod tests {
     /// dropped) with no hole (one border loop), at the disc's depth where the hole was.
     #[test]
     fn islands_are_dropped_and_holes_filled() {
-        let n = NET_SIDE;
-        let (mut depth, mut mask) = (vec![-1.0; n * n], vec![false; n * n]);
-        for r in 0..n {
-            for c in 0..n {
-                let d2 = (r as f32 - 31.5).powi(2) + (c as f32 - 31.5).powi(2);
-                let hole = (28..32).contains(&r) && (28..32).contains(&c);
-                let blob = (2..6).contains(&r) && (2..6).contains(&c);
-                if (d2 < 400.0 && !hole) || blob {
-                    depth[r * n + c] = 0.1;
-                    mask[r * n + c] = true;
-                }
-            }
-        }
-        let pred = DepthPrediction { depth, mask };
-        let crop = RgbImage::from_pixel(128, 128, image::Rgb([200, 150, 120]));
-        let opts = Options {
-            smooth_iterations: 0,
-            depth_blur: 0,
-            ..Options::default()
-        };
-        let mesh = mesh_from_prediction(&pred, &crop, 128, &opts).unwrap();
+        let mesh = unsmoothed_mesh(|r, c| {
+            let d2 = (r as f32 - 31.5).powi(2) + (c as f32 - 31.5).powi(2);
+            let hole = (28..32).contains(&r) && (28..32).contains(&c);
+            let blob = (2..6).contains(&r) && (2..6).contains(&c);
+            ((d2 < 400.0 && !hole) || blob).then_some(0.1)
+        });
         let labels = mesh.component_labels();
         assert!(labels.iter().all(|&l| l == labels[0]), "one piece");
         let loops =

@@ -166,19 +166,7 @@ impl DepthPrediction {
             .collect();
         while !missing.is_empty() {
             let ring: Vec<(usize, f32)> = (missing.iter())
-                .filter_map(|&i| {
-                    let (r, c) = (i / w, i % w);
-                    let (mut sum, mut n) = (0.0, 0.0);
-                    for rr in r.saturating_sub(1)..(r + 2).min(w) {
-                        for cc in c.saturating_sub(1)..(c + 2).min(w) {
-                            if mask[rr * w + cc] {
-                                sum += depth[rr * w + cc];
-                                n += 1.0;
-                            }
-                        }
-                    }
-                    (n > 0.0).then(|| (i, sum / n))
-                })
+                .filter_map(|&i| masked_mean(&depth, &mask, w, i).map(|z| (i, z)))
                 .collect();
             if ring.is_empty() {
                 break;
@@ -203,19 +191,11 @@ impl DepthPrediction {
             for r in 0..w {
                 for c in 0..w {
                     let i = r * w + c;
-                    if !self.mask[i] {
-                        continue;
+                    if self.mask[i]
+                        && let Some(z) = masked_mean(&src, &self.mask, w, i)
+                    {
+                        depth[i] = z;
                     }
-                    let (mut sum, mut n) = (0.0, 0.0);
-                    for rr in r.saturating_sub(1)..(r + 2).min(w) {
-                        for cc in c.saturating_sub(1)..(c + 2).min(w) {
-                            if self.mask[rr * w + cc] {
-                                sum += src[rr * w + cc];
-                                n += 1.0;
-                            }
-                        }
-                    }
-                    depth[i] = sum / n;
                 }
             }
         }
@@ -364,6 +344,22 @@ impl Pix2pixModel {
         v.pop()
             .ok_or_else(|| Pix2pixError::Candle(candle_core::Error::Msg("empty batch".into())))
     }
+}
+
+/// The mean of `depth` over the cells of the 3 x 3 block around cell `i` of a `w x w` grid
+/// (row-major) that `mask` marks (the cell itself included when marked); `None` when none is.
+fn masked_mean(depth: &[f32], mask: &[bool], w: usize, i: usize) -> Option<f32> {
+    let (r, c) = (i / w, i % w);
+    let (mut sum, mut n) = (0.0, 0.0);
+    for rr in r.saturating_sub(1)..(r + 2).min(w) {
+        for cc in c.saturating_sub(1)..(c + 2).min(w) {
+            if mask[rr * w + cc] {
+                sum += depth[rr * w + cc];
+                n += 1.0;
+            }
+        }
+    }
+    (n > 0.0).then(|| sum / n)
 }
 
 /// The 4-connected regions of the cells of a `w x w` grid (row-major) whose `cells` value is
