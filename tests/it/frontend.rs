@@ -362,16 +362,21 @@ fn small_photo_fallback_finds_the_face() {
     assert!(matches!(det.faces(&small), Err(DetectError::NoFace { .. })));
 }
 
+/// FaceMesh's landmarks of the first face found in `grace_hopper.webp`.
+fn grace_hopper_landmarks() -> visage::pipeline::detect::Landmarks {
+    let det = Detector::new(&Device::Cpu).unwrap();
+    let photo = fixture("grace_hopper.webp");
+    let face = det.detect(&photo).unwrap().remove(0);
+    det.landmarks(&photo, &face).unwrap()
+}
+
 /// The ridge map's 68 points with the jaw in the 3D-contour convention (the committed
 /// regressor): the inner 51 are FaceMesh's own vertices, the jaw runs from ear to ear below the
 /// mouth, and `visage detect --landmarks p68-ridge` prints them.
 #[test]
 fn contour_68_jaw_runs_under_the_mouth() {
     use visage::pipeline::detect::contour68::contour_68;
-    let det = Detector::new(&Device::Cpu).unwrap();
-    let photo = fixture("grace_hopper.webp");
-    let face = det.detect(&photo).unwrap().remove(0);
-    let lm = det.landmarks(&photo, &face).unwrap();
+    let lm = grace_hopper_landmarks();
     let c = contour_68(&lm.points).unwrap().unwrap();
     let fixed = visage::pipeline::detect::landmarks68::to_68(&lm.points).unwrap();
     assert_eq!(c.len(), 68);
@@ -406,10 +411,7 @@ fn contour_68_jaw_runs_under_the_mouth() {
 fn fitted_68_points_sit_on_the_face() {
     use visage::pipeline::reconstruct::morphable::MorphableModel;
     use visage::pipeline::reconstruct::morphable::landmarks::fitted_68;
-    let det = Detector::new(&Device::Cpu).unwrap();
-    let photo = fixture("grace_hopper.webp");
-    let face = det.detect(&photo).unwrap().remove(0);
-    let lm = det.landmarks(&photo, &face).unwrap();
+    let lm = grace_hopper_landmarks();
     let f = fitted_68(MorphableModel::shared().unwrap(), &lm.points).unwrap();
     let fixed = visage::pipeline::detect::landmarks68::to_68(&lm.points).unwrap();
     assert_eq!(f.len(), 68);
