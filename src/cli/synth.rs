@@ -12,6 +12,7 @@ use anyhow::{Context, bail};
 use rayon::prelude::*;
 
 use super::save_image;
+use crate::synth::engine::Style;
 use crate::synth::preview::contact_sheet;
 use crate::synth::procedural;
 use crate::synth::shard::{self, ShardInfo};
@@ -34,6 +35,11 @@ pub struct Args {
     /// Depth bins of the occupancy volume (default: size / 2).
     #[arg(long)]
     pub depth_bins: Option<usize>,
+    /// How the renders look: `classic` (procedural appearance, what the committed models were
+    /// trained on) or `photo` (plus natural-photo backdrops, hair with volume, clothing, harsh
+    /// lights and a camera response; the same shapes, poses and ground truth per id).
+    #[arg(long, value_enum, default_value_t = Style::Classic)]
+    pub style: Style,
     /// Output directory for the shards (required unless --bench).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -71,6 +77,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let options = EngineOptions {
         size: args.size,
         depth_bins: args.depth_bins.unwrap_or(args.size / 2).max(1),
+        style: args.style,
     };
     let model = load_model(args)?;
     let engine = Engine::new(model, options);

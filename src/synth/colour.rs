@@ -46,7 +46,11 @@ pub(crate) fn colour(
     vb.draw(&screen, tris, Projection::Perspective, Cull::Back, NEAR);
     let albedo = vertex_albedo(&params.look, &engine.regions, &engine.model.vertex_part);
     let shadow = ShadowMap::build(&posed.positions, tris, params.lighting.key_dir);
-    let mut out = background(params.background.0, params.background.1, size);
+    let backdrop = params.photo.as_ref().and_then(|p| p.backdrop);
+    let mut out = match backdrop {
+        Some(b) => b.render(size),
+        None => background(params.background.0, params.background.1, size),
+    };
     let weight = 1.0 / (SS * SS) as f32;
     let mut frags: Vec<Option<Fragment>> = Vec::with_capacity(SS * SS);
     for (i, px) in out.iter_mut().enumerate() {

@@ -8,6 +8,17 @@ use super::regions::Regions;
 /// Nearest depth (cm) a triangle corner may have.
 pub(crate) const NEAR: f32 = 1.0;
 
+/// How the renders look.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Style {
+    /// Procedural backgrounds and appearance (the data every committed model was trained on).
+    #[default]
+    Classic,
+    /// The classic render plus natural-photo backdrops, hair with volume, clothing, harsh
+    /// lights and a camera response ([`crate::synth::photo`]).
+    Photo,
+}
+
 /// Image-space options of the engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EngineOptions {
@@ -15,6 +26,8 @@ pub struct EngineOptions {
     pub size: usize,
     /// Depth bins of the occupancy volume.
     pub depth_bins: usize,
+    /// How the renders look.
+    pub style: Style,
 }
 
 impl Default for EngineOptions {
@@ -22,6 +35,7 @@ impl Default for EngineOptions {
         Self {
             size: 128,
             depth_bins: 64,
+            style: Style::Classic,
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod model;
 pub mod noise;
 pub mod occluder;
 pub mod params;
+pub mod photo;
 pub mod preview;
 pub mod procedural;
 pub mod regions;

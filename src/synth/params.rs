@@ -6,6 +6,7 @@ use rand::RngCore;
 
 use super::math::{mix, normalize, srgb8};
 use super::model::FaceModel;
+use super::photo::Photo;
 use super::rng::{SampleRng, chance, index, normal, uniform};
 
 /// Head rotation in degrees (yaw about +Y, pitch about +X, roll about +Z of the model).
@@ -128,6 +129,8 @@ pub struct SampleParams {
     pub occluder: Option<OccluderKind>,
     /// Input degradations.
     pub degrade: Degrade,
+    /// The photo-like extras ([`crate::synth::photo`]); `None` in the classic style.
+    pub photo: Option<Photo>,
 }
 
 impl SampleParams {
@@ -173,7 +176,23 @@ impl SampleParams {
             background,
             occluder,
             degrade,
+            photo: None,
         }
+    }
+
+    /// Draws the parameters of sample `id` in the photo-like style: the classic draw (same
+    /// shape, pose, framing, skin and light directions), plus [`Photo`]'s extras, a third of
+    /// the samples under one harsh light, and the hairline of the hair, if any.
+    #[must_use]
+    pub fn draw_photo(model: &FaceModel, id: u64) -> Self {
+        let mut p = Self::draw(model, id);
+        let photo = Photo::draw(id);
+        if let Some(hair) = &photo.hair {
+            p.look.hairline = Some(hair.line);
+        }
+        p.lighting = crate::synth::photo::lighting(id, p.lighting);
+        p.photo = Some(photo);
+        p
     }
 }
 

@@ -9,6 +9,7 @@ use super::SynthError;
 use super::camera::Camera;
 use super::colour::colour;
 use super::degrade::degrade;
+use super::engine::Style;
 pub use super::engine::{Engine, EngineOptions};
 use super::engine::{NEAR, Posed};
 use super::math::interp;
@@ -16,6 +17,7 @@ use super::math::{normalize, to_srgb, vertex_normals};
 use super::model::FaceModel;
 use super::occluder::{Canvas, draw};
 use super::params::SampleParams;
+use super::photo::{Photo, clothing, hair, respond};
 use super::raster::{Cull, DepthTest, Projection, ScreenVertex, VisBuffer};
 use super::regions::Regions;
 use super::rng::SampleRng;
@@ -83,7 +85,10 @@ impl Engine {
     /// # Errors
     /// [`SynthError::Jpeg`] when the JPEG degradation fails.
     pub fn render(&self, id: u64) -> Result<Sample, SynthError> {
-        self.render_params(SampleParams::draw(&self.model, id))
+        self.render_params(match self.options.style {
+            Style::Classic => SampleParams::draw(&self.model, id),
+            Style::Photo => SampleParams::draw_photo(&self.model, id),
+        })
     }
 
     /// Renders a sample from explicit parameters (e.g. a drawn set with the pose overridden);
@@ -104,7 +109,7 @@ impl Engine {
         let posed = self.pose(&params, &camera);
         let (gt, back) = self.visibility(&camera, &posed);
         let (landmarks_2d, landmarks_3d, landmark_visible) = self.landmarks(&camera, &posed, &gt);
-        let (clean, occluder) = self.clean_image(&params, &camera, &posed, &landmarks_2d);
+        let (clean, occluder) = self.clean_image(&params, &camera, &posed, &gt, &landmarks_2d);
         let mut rng = SampleRng::for_sample(id, 9);
         let rgb = degrade(&clean, extent(&landmarks_2d), &params.degrade, &mut rng)?;
         let (depth, normals, mask, parts) = self.ground_truth(&camera, &posed, &gt);
@@ -158,11 +163,15 @@ impl Engine {
         params: &SampleParams,
         camera: &Camera,
         posed: &Posed,
+        gt: &VisBuffer,
         landmarks_2d: &[[f32; 2]],
     ) -> (RgbImage, Vec<u8>) {
         let size = self.options.size;
         let mut linear = colour(self, params, camera, posed);
         let mut coverage = vec![0.0f32; size * size];
+        if let Some(photo) = &params.photo {
+            self.dress(params, photo, camera, posed, gt, &mut linear, &mut coverage);
+        }
         if let Some(kind) = params.occluder {
             let mut canvas = Canvas {
                 pixels: &mut linear,
@@ -172,8 +181,68 @@ impl Engine {
             let mut rng = SampleRng::for_sample(params.id, 8);
             draw(&mut canvas, kind, landmarks_2d, &mut rng);
         }
+        if let Some(photo) = &params.photo {
+            respond(&photo.response, &mut linear, size);
+        }
         let mask = coverage.iter().map(|&c| u8::from(c >= 0.5)).collect();
         (to_image(&linear, size), mask)
+    }
+
+    /// The photo style's hair and clothing over the rendered head; hair over the head counts
+    /// as occluding it.
+    #[allow(clippy::too_many_arguments)]
+    fn dress(
+        &self,
+        params: &SampleParams,
+        photo: &Photo,
+        camera: &Camera,
+        posed: &Posed,
+        gt: &VisBuffer,
+        linear: &mut [[f32; 3]],
+        coverage: &mut [f32],
+    ) {
+        let size = self.options.size;
+        let px_per_cm = camera.focal / camera.z_ref();
+        let mut hair_cover = vec![0.0f32; size * size];
+        if let Some(hair) = &photo.hair {
+            let scene = hair::Scene {
+                size,
+                gt,
+                model: &self.model,
+                regions: &self.regions,
+                posed,
+                px_per_cm,
+                look: &params.look,
+                lighting: &params.lighting,
+            };
+            hair_cover = hair::draw(hair, &scene, linear);
+            for (i, c) in coverage.iter_mut().enumerate() {
+                if gt.covered(i) {
+                    *c = c.max(hair_cover[i]);
+                }
+            }
+        }
+        if let Some(cloth) = photo.clothing {
+            // The shoulders start below the neck's top (model frame, cm).
+            let neck = camera.project(camera.to_camera([0.0, -11.0, 0.0]), 1.0);
+            let below = camera.project(camera.to_camera([0.0, -12.0, 0.0]), 1.0);
+            let down = [below.x - neck.x, below.y - neck.y];
+            let len = (down[0] * down[0] + down[1] * down[1]).sqrt().max(1e-6);
+            let free: Vec<bool> = (0..size * size)
+                .map(|i| !gt.covered(i) && hair_cover[i] < 0.5)
+                .collect();
+            clothing(
+                linear,
+                &free,
+                size,
+                [neck.x, neck.y],
+                [down[0] / len, down[1] / len],
+                px_per_cm,
+                cloth,
+                &params.lighting,
+                params.look.seed,
+            );
+        }
     }
 
     fn pose(&self, params: &SampleParams, camera: &Camera) -> Posed {

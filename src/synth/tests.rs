@@ -12,6 +12,7 @@ fn engine(size: usize) -> Engine {
         EngineOptions {
             size,
             depth_bins: size / 2,
+            ..EngineOptions::default()
         },
     )
 }
@@ -207,4 +208,75 @@ fn culling_keeps_the_visible_surface_of_ict() {
         100.0 * frac
     );
     assert!(frac < 0.002, "{frac}");
+}
+
+#[test]
+fn the_photo_style_changes_the_picture_but_not_the_truth() {
+    use super::engine::Style;
+    use super::params::SampleParams;
+    use super::photo::{Photo, Response};
+    let classic = engine(96);
+    let photo = Engine::new(
+        procedural::head(),
+        EngineOptions {
+            style: Style::Photo,
+            ..classic.options
+        },
+    );
+    let (mut hair_outside, mut backdrops) = (0, 0);
+    for id in 0..12 {
+        let (c, p) = (classic.render(id).unwrap(), photo.render(id).unwrap());
+        // Same head, pose and camera: identical ground truth.
+        assert_eq!(c.depth, p.depth, "sample {id}");
+        assert_eq!(c.mask, p.mask);
+        assert_eq!(c.normals, p.normals);
+        assert_eq!(c.landmarks_2d, p.landmarks_2d);
+        assert_eq!(c.mesh, p.mesh);
+        assert_ne!(c.clean, p.clean, "sample {id}");
+        // Whatever covered the head before still does; hair adds to it.
+        assert!(c.occluder.iter().zip(&p.occluder).all(|(a, b)| b >= a));
+        let look = p.params.photo.clone().unwrap();
+        backdrops += usize::from(look.backdrop.is_some());
+        if look.hair.is_some() {
+            // The same sample with nothing but its hair, against none at all: the hair
+            // grows past the head's outline into the background.
+            let bare = Photo {
+                backdrop: None,
+                hair: None,
+                clothing: None,
+                response: Response {
+                    exposure: 1.0,
+                    balance: [1.0; 3],
+                    contrast: 0.0,
+                    vignette: 0.0,
+                    greyscale: false,
+                },
+            };
+            let mut params = SampleParams::draw_photo(&photo.model, id);
+            params.occluder = None;
+            params.photo = Some(bare.clone());
+            let without = photo.render_params(params.clone()).unwrap();
+            params.photo = Some(Photo {
+                hair: look.hair,
+                ..bare
+            });
+            let with = photo.render_params(params).unwrap();
+            let outside = (0..96 * 96)
+                .filter(|&i| {
+                    with.mask[i] == 0
+                        && with.clean[3 * i..3 * i + 3] != without.clean[3 * i..3 * i + 3]
+                })
+                .count();
+            hair_outside += usize::from(outside > 20);
+            assert!(
+                with.occluder.contains(&1),
+                "sample {id}: hair covers no head pixel"
+            );
+        }
+    }
+    assert!(backdrops >= 4, "{backdrops} of 12 with a photo backdrop");
+    assert!(
+        hair_outside >= 4,
+        "{hair_outside} of 12 with hair past the outline"
+    );
 }

@@ -106,6 +106,7 @@ pub fn build(
         EngineOptions {
             size: options.size,
             depth_bins: 8,
+            ..EngineOptions::default()
         },
     );
     let model = &engine.model;
