@@ -46,11 +46,11 @@ pub const REAL: [RealScore; 5] = [
     },
     RealScore {
         method: Method::Pix2pix,
-        full: 3.976,
-        at_64px: 4.00,
-        at_32px: 4.14,
-        at_24px: 4.30,
-        james: 4.527,
+        full: 3.614,
+        at_64px: 3.58,
+        at_32px: 3.60,
+        at_24px: 3.63,
+        james: 4.405,
     },
     RealScore {
         method: Method::Morphable,
