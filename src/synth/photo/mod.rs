@@ -100,18 +100,20 @@ pub fn lighting(id: u64, classic: Lighting) -> Lighting {
     }
 }
 
+/// Clothing colours, sRGB.
+const CLOTHING: [[u8; 3]; 7] = [
+    [20, 20, 24],
+    [235, 235, 230],
+    [40, 50, 90],
+    [120, 30, 35],
+    [90, 90, 95],
+    [60, 80, 50],
+    [180, 150, 110],
+];
+
 fn clothing_colour(r: &mut SampleRng) -> [f32; 3] {
-    let palette = [
-        srgb8(20, 20, 24),
-        srgb8(235, 235, 230),
-        srgb8(40, 50, 90),
-        srgb8(120, 30, 35),
-        srgb8(90, 90, 95),
-        srgb8(60, 80, 50),
-        srgb8(180, 150, 110),
-    ];
-    let base = palette[index(r, palette.len())];
-    base.map(|v| v * uniform(r, 0.7, 1.2))
+    let [red, green, blue] = CLOTHING[index(r, CLOTHING.len())];
+    srgb8(red, green, blue).map(|v| v * uniform(r, 0.7, 1.2))
 }
 
 /// Applies `response` to a row-major `size x size` linear image.
