@@ -6,7 +6,7 @@ use rand::RngCore;
 
 use super::math::{mix, normalize, srgb8};
 use super::model::FaceModel;
-use super::photo::Photo;
+use super::photo::params::Photo;
 use super::rng::{SampleRng, chance, index, normal, uniform};
 
 /// Head rotation in degrees (yaw about +Y, pitch about +X, roll about +Z of the model).
@@ -190,9 +190,32 @@ impl SampleParams {
         if let Some(hair) = &photo.hair {
             p.look.hairline = Some(hair.line);
         }
-        p.lighting = crate::synth::photo::lighting(id, p.lighting);
+        p.lighting = photo_lighting(id, p.lighting);
         p.photo = Some(photo);
         p
+    }
+}
+
+/// Random stream of the photo style's lights.
+const PHOTO_LIGHT_STREAM: u64 = 22;
+
+/// The lights of the photo style: the classic lights, or (a third of the samples) one harsh
+/// light with little ambient, which casts hard shadows.
+#[must_use]
+pub fn photo_lighting(id: u64, classic: Lighting) -> Lighting {
+    let mut r = SampleRng::for_sample(id, PHOTO_LIGHT_STREAM);
+    if !chance(&mut r, 0.33) {
+        return classic;
+    }
+    let key = uniform(&mut r, 1.5, 2.6);
+    let ambient = uniform(&mut r, 0.02, 0.1);
+    let peak = classic.key.iter().copied().fold(1e-3f32, f32::max);
+    Lighting {
+        key: classic.key.map(|c| c / peak * key),
+        fill: [0.0; 3],
+        sky: [ambient; 3],
+        ground: [ambient * 0.5; 3],
+        ..classic
     }
 }
 

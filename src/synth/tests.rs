@@ -280,3 +280,26 @@ fn the_photo_style_changes_the_picture_but_not_the_truth() {
         "{hair_outside} of 12 with hair past the outline"
     );
 }
+
+#[test]
+fn a_third_of_the_photo_style_lights_are_harsh() {
+    use super::params::SampleParams;
+    let model = procedural::head();
+    let mut harsh = 0;
+    for id in 0..40 {
+        let (classic, photo) = (
+            SampleParams::draw(&model, id).lighting,
+            SampleParams::draw_photo(&model, id).lighting,
+        );
+        if photo == classic {
+            continue;
+        }
+        harsh += 1;
+        // One light from the same direction, brighter, with little ambient and no fill.
+        assert_eq!(photo.fill, [0.0; 3]);
+        assert!(photo.sky[0] <= 0.1, "{photo:?}");
+        assert!(photo.key.iter().copied().fold(0.0, f32::max) >= 1.5);
+        assert_eq!(photo.key_dir, classic.key_dir);
+    }
+    assert!(harsh > 5 && harsh < 25, "{harsh} of 40 harsh");
+}

@@ -8,11 +8,13 @@ use std::sync::OnceLock;
 use image::Rgb32FImage;
 use image::imageops::{FilterType, blur, crop_imm, resize};
 
+use super::params::{BACKDROPS, Backdrop};
 use crate::synth::math::from_srgb;
-use crate::synth::rng::{SampleRng, chance, index, uniform};
+#[cfg(test)]
+use crate::synth::rng::SampleRng;
 
 /// The backdrop photos, JPEG.
-const SOURCES: [&[u8]; 8] = [
+const SOURCES: [&[u8]; BACKDROPS] = [
     include_bytes!("../../../assets/backdrops/chelsea.jpg"),
     include_bytes!("../../../assets/backdrops/coffee.jpg"),
     include_bytes!("../../../assets/backdrops/rocket.jpg"),
@@ -23,47 +25,7 @@ const SOURCES: [&[u8]; 8] = [
     include_bytes!("../../../assets/backdrops/hubble_deep_field.jpg"),
 ];
 
-/// One backdrop: which photo, which part of it, and what the lens and the light did to it.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Backdrop {
-    /// Index into the photos.
-    pub source: usize,
-    /// Crop side as a fraction of the photo's shorter side.
-    pub zoom: f32,
-    /// Crop corner as fractions of the free range.
-    pub at: [f32; 2],
-    /// Mirrored left-right.
-    pub mirror: bool,
-    /// Defocus blur sigma, as a fraction of the output side.
-    pub defocus: f32,
-    /// Per-channel gain (linear).
-    pub tint: [f32; 3],
-}
-
 impl Backdrop {
-    /// Draws a backdrop.
-    #[must_use]
-    pub fn draw(r: &mut SampleRng) -> Self {
-        let brightness = uniform(r, 0.4, 1.3);
-        Self {
-            source: index(r, SOURCES.len()),
-            zoom: uniform(r, 0.3, 1.0),
-            at: [uniform(r, 0.0, 1.0), uniform(r, 0.0, 1.0)],
-            mirror: chance(r, 0.5),
-            defocus: if chance(r, 0.6) {
-                uniform(r, 0.0, 0.03)
-            } else {
-                0.0
-            },
-            tint: [
-                uniform(r, 0.8, 1.2),
-                uniform(r, 0.8, 1.2),
-                uniform(r, 0.8, 1.2),
-            ]
-            .map(|t| t * brightness),
-        }
-    }
-
     /// The backdrop as a row-major `size x size` linear image.
     #[must_use]
     pub fn render(&self, size: usize) -> Vec<[f32; 3]> {

@@ -6,8 +6,7 @@
 //! shadow. The head's ground truth is left as it is; the caller marks the covered head pixels as
 //! occluded.
 
-use rand::RngCore;
-
+use super::params::Hair;
 use crate::synth::engine::Posed;
 use crate::synth::math::{interp, interp1, mix, normalize, smoothstep};
 use crate::synth::model::{FaceModel, Part};
@@ -15,50 +14,10 @@ use crate::synth::noise::{fbm3, value2, value3};
 use crate::synth::params::{Lighting, Look};
 use crate::synth::raster::VisBuffer;
 use crate::synth::regions::Regions;
-use crate::synth::rng::{SampleRng, chance, uniform};
 use crate::synth::shade::{ShadePoint, shade};
 
 /// Model-frame z (cm) behind which long hair covers the head (just in front of the ears).
 const BEHIND_EARS: f32 = 1.5;
-
-/// One hairstyle.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Hair {
-    /// The hairline: scalp hair where the surface lies this far above the hairline surface (cm,
-    /// [`Regions::hair`]; the classic style's `Look::hairline`).
-    pub line: f32,
-    /// Lowest model-frame height (cm) the hair reaches behind the ears: about 3 for short
-    /// hair, -20 for hair to the shoulders.
-    pub length: f32,
-    /// How far the hair stands out past the head's outline, cm.
-    pub volume: f32,
-    /// How much further long hair (below the ears) spreads, cm.
-    pub spread: f32,
-    /// Model-frame height (cm) a fringe comes down to over the forehead, if any.
-    pub fringe: Option<f32>,
-    /// Noise seed.
-    pub seed: u32,
-}
-
-impl Hair {
-    /// Draws a hairstyle.
-    #[must_use]
-    pub fn draw(r: &mut SampleRng) -> Self {
-        let long = chance(r, 0.5);
-        Self {
-            line: uniform(r, 3.0, 5.0),
-            length: if long {
-                uniform(r, -22.0, -4.0)
-            } else {
-                uniform(r, 1.0, 5.0)
-            },
-            volume: uniform(r, 0.4, 2.5),
-            spread: if long { uniform(r, 0.5, 4.0) } else { 0.0 },
-            fringe: chance(r, 0.3).then(|| uniform(r, 5.8, 9.0)),
-            seed: r.next_u32(),
-        }
-    }
-}
 
 /// What the hair is drawn over: the rendered head at pixel centres.
 pub(crate) struct Scene<'a> {

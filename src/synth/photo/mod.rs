@@ -15,106 +15,13 @@
 
 pub mod backdrop;
 pub mod hair;
+pub mod params;
 
-use super::math::{mix, smoothstep, srgb8};
+pub use params::{Backdrop, Hair, Photo, Response};
+
+use super::math::{mix, smoothstep};
 use super::noise::fbm3;
-use super::params::Lighting;
-use super::rng::{SampleRng, chance, index, normal, uniform};
-
-/// Random streams of the photo style (the classic style uses 1-11).
-const STREAM: u64 = 21;
-
-/// The photo-like extras of one sample.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Photo {
-    /// A natural-photo backdrop, or `None` for the classic procedural background.
-    pub backdrop: Option<backdrop::Backdrop>,
-    /// Hair, or `None` for a bald or shaved head.
-    pub hair: Option<hair::Hair>,
-    /// Clothing colour (linear RGB) on the shoulders, if any.
-    pub clothing: Option<[f32; 3]>,
-    /// The camera's response.
-    pub response: Response,
-}
-
-/// What the camera does to the light: applied to the whole linear image before sRGB encoding.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Response {
-    /// Exposure gain (1 = as rendered).
-    pub exposure: f32,
-    /// White-balance gains per channel.
-    pub balance: [f32; 3],
-    /// S-curve strength in [0, 1] (0 = linear).
-    pub contrast: f32,
-    /// Corner darkening in [0, 1].
-    pub vignette: f32,
-    /// A black-and-white photo.
-    pub greyscale: bool,
-}
-
-impl Photo {
-    /// Draws the photo extras of sample `id`.
-    #[must_use]
-    pub fn draw(id: u64) -> Self {
-        let mut r = SampleRng::for_sample(id, STREAM);
-        let backdrop = chance(&mut r, 0.7).then(|| backdrop::Backdrop::draw(&mut r));
-        let hair = chance(&mut r, 0.85).then(|| hair::Hair::draw(&mut r));
-        let clothing = chance(&mut r, 0.7).then(|| clothing_colour(&mut r));
-        let response = Response {
-            exposure: 2f32.powf((normal(&mut r) * 0.45).clamp(-1.2, 1.2)),
-            balance: [uniform(&mut r, 0.8, 1.2), 1.0, uniform(&mut r, 0.75, 1.2)],
-            contrast: uniform(&mut r, 0.0, 0.6),
-            vignette: if chance(&mut r, 0.4) {
-                uniform(&mut r, 0.1, 0.5)
-            } else {
-                0.0
-            },
-            greyscale: chance(&mut r, 0.1),
-        };
-        Self {
-            backdrop,
-            hair,
-            clothing,
-            response,
-        }
-    }
-}
-
-/// The lights of the photo style: the classic lights, or (a third of the samples) one harsh
-/// light with little ambient, which casts hard shadows.
-#[must_use]
-pub fn lighting(id: u64, classic: Lighting) -> Lighting {
-    let mut r = SampleRng::for_sample(id, STREAM + 1);
-    if !chance(&mut r, 0.33) {
-        return classic;
-    }
-    let key = uniform(&mut r, 1.5, 2.6);
-    let ambient = uniform(&mut r, 0.02, 0.1);
-    let peak = classic.key.iter().copied().fold(1e-3f32, f32::max);
-    Lighting {
-        key: classic.key.map(|c| c / peak * key),
-        fill: [0.0; 3],
-        sky: [ambient; 3],
-        ground: [ambient * 0.5; 3],
-        ..classic
-    }
-}
-
-/// Clothing colours, sRGB.
-const CLOTHING: [[u8; 3]; 7] = [
-    [20, 20, 24],
-    [235, 235, 230],
-    [40, 50, 90],
-    [120, 30, 35],
-    [90, 90, 95],
-    [60, 80, 50],
-    [180, 150, 110],
-];
-
-fn clothing_colour(r: &mut SampleRng) -> [f32; 3] {
-    let [red, green, blue] = CLOTHING[index(r, CLOTHING.len())];
-    srgb8(red, green, blue).map(|v| v * uniform(r, 0.7, 1.2))
-}
+use crate::synth::params::Lighting;
 
 /// Applies `response` to a row-major `size x size` linear image.
 pub fn respond(response: &Response, linear: &mut [[f32; 3]], size: usize) {
@@ -230,21 +137,5 @@ mod tests {
             bright.iter().all(|c| c[0] > 0.9 && c[0] < 1.0),
             "{bright:?}"
         );
-    }
-
-    #[test]
-    fn harsh_lights_drop_the_fill_and_the_ambient() {
-        let classic =
-            super::super::params::SampleParams::draw(&super::super::procedural::head(), 0).lighting;
-        let harsh = (0..40)
-            .map(|id| lighting(id, classic))
-            .filter(|l| *l != classic)
-            .collect::<Vec<_>>();
-        assert!(harsh.len() > 5 && harsh.len() < 25, "{}", harsh.len());
-        for l in harsh {
-            assert_eq!(l.fill, [0.0; 3]);
-            assert!(l.sky[0] <= 0.1 && l.key.iter().copied().fold(0.0, f32::max) >= 1.5);
-            assert_eq!(l.key_dir, classic.key_dir);
-        }
     }
 }
