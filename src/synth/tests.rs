@@ -244,13 +244,7 @@ fn the_photo_style_changes_the_picture_but_not_the_truth() {
                 backdrop: None,
                 hair: None,
                 clothing: None,
-                response: Response {
-                    exposure: 1.0,
-                    balance: [1.0; 3],
-                    contrast: 0.0,
-                    vignette: 0.0,
-                    greyscale: false,
-                },
+                response: Response::NEUTRAL,
             };
             let mut params = SampleParams::draw_photo(&photo.model, id);
             params.occluder = None;

@@ -183,7 +183,7 @@ fn roots(hair: &Hair, scene: &Scene) -> Vec<Option<Root>> {
             }
             let tri = scene.model.triangles[t];
             let b = scene.gt.bary[i];
-            let rest = interp(&scene.model.neutral, tri, b);
+            let rest = rest_of(scene, i);
             let ragged = 0.8 * (value3(rest.map(|v| v * 1.5), hair.seed) - 0.5);
             let above_line = interp1(&scene.regions.hair, tri, b) + ragged > hair.line;
             let long =
@@ -216,7 +216,7 @@ fn colour(hair: &Hair, scene: &Scene, src: usize, at: [f32; 2]) -> [f32; 3] {
     let t = scene.gt.triangle[src] as usize;
     let tri = scene.model.triangles[t];
     let b = scene.gt.bary[src];
-    let rest = interp(&scene.model.neutral, tri, b);
+    let rest = rest_of(scene, src);
     let position = interp(&scene.posed.positions, tri, b);
     let normal = normalize(interp(&scene.posed.normals, tri, b));
     let n = scene.size as f32;

@@ -70,6 +70,8 @@ pub fn clothing(
 ) {
     let side = [-down[1], down[0]];
     let lit_side = light.key_dir[0].signum();
+    let key = light.key.iter().sum::<f32>() / 3.0;
+    let sky = light.sky.iter().sum::<f32>() / 3.0;
     for (i, px) in linear.iter_mut().enumerate() {
         if !free[i] {
             continue;
@@ -88,8 +90,6 @@ pub fn clothing(
         }
         let folds = fbm3([x * 0.3, t * 0.15, 0.0], 3, seed);
         let shade = 0.25 + 0.5 * (0.5 + 0.5 * lit_side * (x / 20.0).clamp(-1.0, 1.0));
-        let key = light.key.iter().sum::<f32>() / 3.0;
-        let sky = light.sky.iter().sum::<f32>() / 3.0;
         let c = colour.map(|v| v * (sky + key * shade) * (0.7 + 0.6 * folds));
         *px = mix(*px, c, a);
     }

@@ -42,6 +42,17 @@ pub struct Response {
     pub greyscale: bool,
 }
 
+impl Response {
+    /// The camera that changes nothing.
+    pub const NEUTRAL: Self = Self {
+        exposure: 1.0,
+        balance: [1.0; 3],
+        contrast: 0.0,
+        vignette: 0.0,
+        greyscale: false,
+    };
+}
+
 impl Photo {
     /// Draws the photo extras of sample `id`.
     #[must_use]
