@@ -8,8 +8,7 @@ use crate::pipeline::export;
 use crate::pipeline::photo::Photo;
 use crate::pipeline::reconstruct::morphable::method::MorphableReconstructor;
 use crate::pipeline::reconstruct::{
-    FacePick, MeshFrame, Method, Prepared, Reconstruction, Reconstructor, Shrink, load,
-    photo_to_mesh,
+    FacePick, MeshFrame, Method, Prepared, Reconstruction, Reconstructor, Shrink, photo_to_mesh,
 };
 use crate::pipeline::upscale::Upscaler;
 use crate::timing::measure;
@@ -64,6 +63,10 @@ pub struct Args {
     /// components and the mean expression left out), in the fitted pose.
     #[arg(long)]
     pub neutral: bool,
+    /// `vrn` only: how far VRN's face is pulled towards the morphable-model fit, 0 (VRN's
+    /// volume alone) to 1 (default: the method's, 0.5).
+    #[arg(long)]
+    pub vrn_prior: Option<f32>,
 }
 
 /// Runs `visage reconstruct`.
@@ -83,7 +86,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         m.neutral = true;
         Box::new(m)
     } else {
-        load(args.method, &device, args.weights.as_deref())?
+        super::load_method(
+            args.method,
+            &device,
+            args.weights.as_deref(),
+            args.vrn_prior,
+        )?
     };
     let shrink = args.face_width.map(|w| Shrink {
         face_width: w,

@@ -38,11 +38,11 @@ pub const REAL: [RealScore; 5] = [
     },
     RealScore {
         method: Method::Vrn,
-        full: 2.898,
-        at_64px: 2.81,
-        at_32px: 2.86,
-        at_24px: 2.66,
-        james: 4.003,
+        full: 2.370,
+        at_64px: 2.33,
+        at_32px: 2.38,
+        at_24px: 2.40,
+        james: 3.402,
     },
     RealScore {
         method: Method::Pix2pix,

@@ -31,6 +31,7 @@ pub mod refiner_model;
 pub mod texture;
 pub mod vrn;
 pub mod vrn_input;
+pub mod vrn_prior;
 
 pub use face::{
     CROP_SIDE, FaceCrop, FacePick, Prepared, Shrink, prepare, prepare_all, prepare_face,

@@ -13,7 +13,11 @@
 //! the head's pivot depth as in [`world_from_voxel`] (the volume spans z in [-64, 64]). The
 //! mesh is the whole visible head (face, scalp, neck) closed at the back.
 
+use super::morphable::MorphableModel;
+use super::morphable::depth::rasterise;
+use super::morphable::fit::{FitOptions, fit};
 use super::vrn_input::{MIRROR_68, encode, half_size};
+use super::vrn_prior::{FrontPrior, PriorOptions, pull_towards};
 use super::{FaceCrop, Method, MethodError, Reconstruction, Reconstructor};
 use crate::nn::vrn::{Vrn, VrnConfig, probabilities};
 use crate::pipeline::mesh::from_volume::{Volume, VolumeError, world_from_voxel};
@@ -47,6 +51,9 @@ pub enum VrnError {
     /// The predicted volume holds no surface.
     #[error(transparent)]
     Volume(#[from] VolumeError),
+    /// The morphable-model fit of the prior failed.
+    #[error(transparent)]
+    Fit(#[from] super::morphable::MorphableError),
     /// The mesh failed its sanity check.
     #[error("invalid VRN mesh: {0}")]
     Mesh(#[from] MeshError),
@@ -59,6 +66,9 @@ pub struct Options {
     pub iso: f32,
     /// Smoothing of the isosurface.
     pub smooth: TaubinOptions,
+    /// How far the face is pulled towards the morphable-model fit ([`super::vrn_prior`]);
+    /// `None`: VRN's volume alone.
+    pub prior: Option<PriorOptions>,
 }
 
 impl Default for Options {
@@ -66,6 +76,7 @@ impl Default for Options {
         Self {
             iso: 0.4,
             smooth: TaubinOptions::default(),
+            prior: Some(PriorOptions::default()),
         }
     }
 }
@@ -244,8 +255,10 @@ impl VrnModel {
 pub struct VrnReconstructor {
     /// The network.
     pub model: VrnModel,
-    /// Iso level and smoothing.
+    /// Iso level, smoothing and the prior's weight.
     pub options: Options,
+    /// The morphable model whose fit guides the face ([`Options::prior`]).
+    pub morphable: MorphableModel,
 }
 
 impl VrnReconstructor {
@@ -259,10 +272,24 @@ impl VrnReconstructor {
             None => VrnModel::embedded(device),
         }
         .map_err(|e| MethodError::load(Method::Vrn, e))?;
+        let morphable =
+            MorphableModel::embedded().map_err(|e| MethodError::load(Method::Vrn, e))?;
         Ok(Self {
             model,
             options: Options::default(),
+            morphable,
         })
+    }
+
+    /// The same method with the face pulled a fraction `weight` of the way to the morphable
+    /// fit ([`super::vrn_prior`]; 0: VRN's volume alone).
+    #[must_use]
+    pub fn with_prior_weight(mut self, weight: f32) -> Self {
+        self.options.prior = (weight > 0.0).then(|| PriorOptions {
+            weight,
+            ..PriorOptions::default()
+        });
+        self
     }
 
     fn mesh(&self, photo: &RgbImage, face: &FaceCrop) -> Result<Mesh, VrnError> {
@@ -270,11 +297,42 @@ impl VrnReconstructor {
             let _span = tracing::info_span!("network").entered();
             self.model.volume(&face.crop.image, &face.landmarks68)?
         };
+        let volume = match &self.options.prior {
+            Some(opts) => self.guided(volume, face, opts)?,
+            None => volume,
+        };
         let _span = tracing::info_span!("mesh").entered();
         let mut mesh = mesh_from_volume(&volume, face.crop.image.width(), &self.options)?;
         mesh.colors = face.colours(photo, &mesh.positions);
         mesh.sanity_check()?;
         Ok(mesh)
+    }
+}
+
+impl VrnReconstructor {
+    /// `volume` pulled towards the morphable-model fit of `face` ([`super::vrn_prior`]).
+    fn guided(
+        &self,
+        mut volume: Volume,
+        face: &FaceCrop,
+        opts: &PriorOptions,
+    ) -> Result<Volume, VrnError> {
+        let _span = tracing::info_span!("prior").entered();
+        let fitted = fit(
+            &self.morphable,
+            &face.points_crop_frame(),
+            &FitOptions::default(),
+        )?;
+        let side = face.crop.image.width() as usize;
+        let (depth, mask) = rasterise(
+            &fitted.vertices(&self.morphable),
+            &self.morphable.triangles,
+            side,
+        );
+        let [n, _, bins] = volume.dims;
+        let prior = FrontPrior::from_depth(&depth, &mask, side, n, bins);
+        let _ = pull_towards(&mut volume, &prior, self.options.iso, opts);
+        Ok(volume)
     }
 }
 
