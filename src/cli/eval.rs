@@ -9,7 +9,7 @@ use crate::eval::recon::{
 };
 use crate::eval::sr::{aggregate_table, bench_upscale, evaluate, per_image_table};
 use crate::pipeline::reconstruct::vrn::{self, VrnReconstructor};
-use crate::pipeline::reconstruct::{Method, Reconstructor, load};
+use crate::pipeline::reconstruct::{Method, Reconstructor};
 use crate::pipeline::upscale::Upscaler;
 use anyhow::Context;
 use std::path::PathBuf;
@@ -152,10 +152,10 @@ pub struct RealArgs {
     /// Skip the renders of the james scan.
     #[arg(long)]
     pub no_james: bool,
-    /// vrn only: how far VRN's face is pulled towards the morphable-model fit, 0 (VRN's volume
-    /// alone) to 1 (default: the method's, 0.5).
+    /// vrn and pix2pix: how far the network's face is pulled towards the 3dmm method's fit, 0
+    /// (the network alone) to 1 (default: the methods', 0.5).
     #[arg(long)]
-    pub vrn_prior: Option<f32>,
+    pub fit_prior: Option<f32>,
     /// Upscaler of the james renders at shrunk widths.
     #[arg(long, value_enum, default_value_t = Upscaler::Espcn)]
     pub james_upscaler: Upscaler,
@@ -183,7 +183,7 @@ fn real(a: &RealArgs) -> anyhow::Result<()> {
     );
     let methods: Vec<Box<dyn Reconstructor>> = chosen
         .iter()
-        .map(|&m| super::load_method(m, &device, a.weights.as_deref(), a.vrn_prior))
+        .map(|&m| super::load_method(m, &device, a.weights.as_deref(), a.fit_prior))
         .collect::<Result<_, _>>()?;
     let options = RealOptions {
         data: a.data.clone(),
@@ -257,10 +257,10 @@ pub struct ReconArgs {
     /// vrn only: test-time augmentation (default: the method's, mirror).
     #[arg(long, value_enum)]
     pub tta: Option<vrn::Tta>,
-    /// vrn only: how far VRN's face is pulled towards the morphable-model fit, 0 (VRN's volume
-    /// alone) to 1 (default: the method's, 0.5).
+    /// vrn and pix2pix: how far the network's face is pulled towards the 3dmm method's fit, 0
+    /// (the network alone) to 1 (default: the methods', 0.5).
     #[arg(long)]
-    pub vrn_prior: Option<f32>,
+    pub fit_prior: Option<f32>,
     /// Also write every sample's scores to this CSV file, with the face's yaw (degrees, from
     /// the true eye corners) to see where the errors are.
     #[arg(long)]
@@ -269,33 +269,33 @@ pub struct ReconArgs {
 
 fn recon(a: &ReconArgs) -> anyhow::Result<()> {
     let device = super::device()?;
-    let method: Box<dyn Reconstructor> =
-        if a.iso.is_some() || a.smooth.is_some() || a.tta.is_some() || a.vrn_prior.is_some() {
+    let method: Box<dyn Reconstructor> = if a.iso.is_some() || a.smooth.is_some() || a.tta.is_some()
+    {
+        anyhow::ensure!(
+            a.method == Method::Vrn,
+            "--iso, --smooth and --tta apply to the vrn method only"
+        );
+        let mut vrn = VrnReconstructor::load(&device, a.weights.as_deref())?;
+        if let Some(w) = a.fit_prior {
+            vrn = vrn.with_prior_weight(super::checked_fit_prior(w)?);
+        }
+        if let Some(iso) = a.iso {
             anyhow::ensure!(
-                a.method == Method::Vrn,
-                "--iso, --smooth, --tta and --vrn-prior apply to the vrn method only"
+                iso > 0.0 && iso < 1.0,
+                "--iso must lie in (0, 1), got {iso}"
             );
-            let mut vrn = VrnReconstructor::load(&device, a.weights.as_deref())?;
-            if let Some(w) = a.vrn_prior {
-                vrn = vrn.with_prior_weight(super::checked_vrn_prior(w)?);
-            }
-            if let Some(iso) = a.iso {
-                anyhow::ensure!(
-                    iso > 0.0 && iso < 1.0,
-                    "--iso must lie in (0, 1), got {iso}"
-                );
-                vrn.options.iso = iso;
-            }
-            if let Some(iterations) = a.smooth {
-                vrn.options.smooth.iterations = iterations;
-            }
-            if let Some(tta) = a.tta {
-                vrn.model = vrn.model.with_tta(tta);
-            }
-            Box::new(vrn)
-        } else {
-            load(a.method, &device, a.weights.as_deref())?
-        };
+            vrn.options.iso = iso;
+        }
+        if let Some(iterations) = a.smooth {
+            vrn.options.smooth.iterations = iterations;
+        }
+        if let Some(tta) = a.tta {
+            vrn.model = vrn.model.with_tta(tta);
+        }
+        Box::new(vrn)
+    } else {
+        super::load_method(a.method, &device, a.weights.as_deref(), a.fit_prior)?
+    };
     let samples = load_test(&a.data, a.count)
         .with_context(|| format!("{}: test shards", a.data.display()))?;
     anyhow::ensure!(!samples.is_empty(), "{}: no samples", a.data.display());

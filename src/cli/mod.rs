@@ -101,9 +101,9 @@ impl Command {
     }
 }
 
-/// `method` as [`crate::pipeline::reconstruct::load`] loads it, with VRN's face pulled a
-/// fraction `vrn_prior` of the way to the morphable fit when given (`--vrn-prior`; other methods
-/// ignore it).
+/// `method` as [`crate::pipeline::reconstruct::load`] loads it, with the face of `vrn` or
+/// `pix2pix` pulled a fraction `fit_prior` of the way to the morphable fit when given
+/// (`--fit-prior`; other methods ignore it).
 ///
 /// # Errors
 /// A `vrn_prior` outside [0, 1], or weights that do not load.
@@ -111,26 +111,30 @@ pub fn load_method(
     method: crate::pipeline::reconstruct::Method,
     device: &candle_core::Device,
     weights: Option<&std::path::Path>,
-    vrn_prior: Option<f32>,
+    fit_prior: Option<f32>,
 ) -> anyhow::Result<Box<dyn crate::pipeline::reconstruct::Reconstructor>> {
+    use crate::pipeline::reconstruct::pix2pix::Pix2pixReconstructor;
     use crate::pipeline::reconstruct::{Method, load, vrn::VrnReconstructor};
-    let vrn_prior = vrn_prior.map(checked_vrn_prior).transpose()?;
-    Ok(match (method, vrn_prior) {
+    let fit_prior = fit_prior.map(checked_fit_prior).transpose()?;
+    Ok(match (method, fit_prior) {
         (Method::Vrn, Some(w)) => {
             Box::new(VrnReconstructor::load(device, weights)?.with_prior_weight(w))
+        }
+        (Method::Pix2pix, Some(w)) => {
+            Box::new(Pix2pixReconstructor::load(device, weights)?.with_prior_weight(w))
         }
         _ => load(method, device, weights)?,
     })
 }
 
-/// `--vrn-prior`'s value when it lies in [0, 1].
+/// `--fit-prior`'s value when it lies in [0, 1].
 ///
 /// # Errors
 /// A value outside [0, 1].
-pub fn checked_vrn_prior(weight: f32) -> anyhow::Result<f32> {
+pub fn checked_fit_prior(weight: f32) -> anyhow::Result<f32> {
     anyhow::ensure!(
         (0.0..=1.0).contains(&weight),
-        "--vrn-prior must lie in [0, 1], got {weight}"
+        "--fit-prior must lie in [0, 1], got {weight}"
     );
     Ok(weight)
 }

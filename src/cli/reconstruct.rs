@@ -63,10 +63,10 @@ pub struct Args {
     /// components and the mean expression left out), in the fitted pose.
     #[arg(long)]
     pub neutral: bool,
-    /// `vrn` only: how far VRN's face is pulled towards the morphable-model fit, 0 (VRN's
-    /// volume alone) to 1 (default: the method's, 0.5).
+    /// `vrn` and `pix2pix`: how far the network's face is pulled towards the `3dmm` method's
+    /// fit, 0 (the network alone) to 1 (default: the methods', 0.5).
     #[arg(long)]
-    pub vrn_prior: Option<f32>,
+    pub fit_prior: Option<f32>,
 }
 
 /// Runs `visage reconstruct`.
@@ -90,7 +90,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             args.method,
             &device,
             args.weights.as_deref(),
-            args.vrn_prior,
+            args.fit_prior,
         )?
     };
     let shrink = args.face_width.map(|w| Shrink {

@@ -102,3 +102,10 @@ fn small_faces_go_through_the_upscaler() {
         }
     }
 }
+
+#[test]
+fn the_prior_brings_the_face_towards_the_fit() {
+    let guided = model();
+    let alone = model().with_prior_weight(0.0);
+    super::common::assert_prior_pulls_towards_the_fit(&guided, &alone);
+}

@@ -9,7 +9,6 @@
 use candle_core::Device;
 use visage::pipeline::detect::Detector;
 use visage::pipeline::photo::Photo;
-use visage::pipeline::reconstruct::morphable::method::MorphableReconstructor;
 use visage::pipeline::reconstruct::vrn::{VrnError, VrnModel, VrnReconstructor};
 use visage::pipeline::reconstruct::{Reconstructor, prepare};
 use visage::pipeline::upscale::Upscaler;
@@ -72,41 +71,9 @@ fn committed_weights_give_a_volume_of_the_right_shape() {
     ));
 }
 
-/// Root-mean-square difference of the depths of the inner 51 of two sets of 68 points, after
-/// removing their median difference (depth has no absolute offset in one photo).
-fn depth51_rms(a: &[Option<[f32; 3]>], b: &[Option<[f32; 3]>]) -> f32 {
-    let mut d: Vec<f32> = a[17..]
-        .iter()
-        .zip(&b[17..])
-        .filter_map(|(p, q)| Some(p.as_ref()?[2] - q.as_ref()?[2]))
-        .collect();
-    assert!(d.len() >= 45, "only {} points on both meshes", d.len());
-    d.sort_by(f32::total_cmp);
-    let median = d[d.len() / 2];
-    (d.iter().map(|v| (v - median).powi(2)).sum::<f32>() / d.len() as f32).sqrt()
-}
-
 #[test]
 fn the_prior_brings_the_face_towards_the_fit() {
-    let det = Detector::new(&Device::Cpu).unwrap();
     let guided = VrnReconstructor::load(&Device::Cpu, None).unwrap();
     let alone = guided.clone().with_prior_weight(0.0);
-    let fit = MorphableReconstructor::load(None, None, &Device::Cpu).unwrap();
-    for name in ["astronaut.png", "grace_hopper.jpg"] {
-        let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-        let photo = Photo::load(path).unwrap().rgb;
-        let p = prepare(&det, &photo, 0, Upscaler::Bicubic).unwrap();
-        let points = |m: &dyn Reconstructor| {
-            m.reconstruct(&p.photo, &p.face)
-                .unwrap()
-                .landmarks68(&p.face)
-        };
-        let target = points(&fit);
-        let before = depth51_rms(&points(&alone), &target);
-        let after = depth51_rms(&points(&guided), &target);
-        println!("{name}: inner-51 depth vs the fit, rms {before:.2} -> {after:.2} crop px");
-        // Halfway to the fit roughly halves the difference; smoothing and the fade at the
-        // coverage edge take some of that back.
-        assert!(after < 0.8 * before, "{name}: {before} -> {after}");
-    }
+    super::common::assert_prior_pulls_towards_the_fit(&guided, &alone);
 }

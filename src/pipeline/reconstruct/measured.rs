@@ -46,11 +46,11 @@ pub const REAL: [RealScore; 5] = [
     },
     RealScore {
         method: Method::Pix2pix,
-        full: 3.976,
-        at_64px: 4.00,
-        at_32px: 4.14,
-        at_24px: 4.30,
-        james: 4.527,
+        full: 2.615,
+        at_64px: 2.63,
+        at_32px: 2.78,
+        at_24px: 3.06,
+        james: 3.817,
     },
     RealScore {
         method: Method::Morphable,

@@ -22,6 +22,7 @@
 
 pub mod crop;
 pub mod face;
+pub mod fit_prior;
 pub mod landmarks;
 pub mod measured;
 pub mod morphable;

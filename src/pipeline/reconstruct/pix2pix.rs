@@ -8,7 +8,9 @@
 //! +Y up, +Z towards the camera, crop pixels; z is centred on the mean over the predicted mask
 //! (a single image gives depth only up to an offset).
 
-use super::pix2pix_model::{CROP_SIDE, DepthPrediction, Pix2pixError, Pix2pixModel};
+use super::fit_prior::{FitFront, PriorOptions};
+use super::morphable::{MorphableError, MorphableModel};
+use super::pix2pix_model::{CROP_SIDE, DepthPrediction, NET_SIDE, Pix2pixError, Pix2pixModel};
 use super::{FaceCrop, Method, MethodError, Reconstruction, Reconstructor};
 use crate::pipeline::mesh::from_depth::{DepthMap, DepthMeshOptions};
 use crate::pipeline::mesh::smooth::TaubinOptions;
@@ -24,6 +26,9 @@ pub enum Pix2pixReconError {
     /// The network failed.
     #[error(transparent)]
     Model(#[from] Pix2pixError),
+    /// The morphable-model fit of the prior failed.
+    #[error(transparent)]
+    Fit(#[from] MorphableError),
     /// The predicted mask is empty or the mesh is invalid.
     #[error("invalid depth mesh: {0}")]
     Mesh(#[from] MeshError),
@@ -41,6 +46,9 @@ pub struct Options {
     pub smooth_iterations: usize,
     /// 3x3 masked mean passes over the predicted depth before meshing (0 = none).
     pub depth_blur: usize,
+    /// How far the face is pulled towards the morphable-model fit ([`super::fit_prior`]);
+    /// `None`: the network's depth alone.
+    pub prior: Option<PriorOptions>,
 }
 
 impl Default for Options {
@@ -49,6 +57,7 @@ impl Default for Options {
             max_edge: 8.0,
             smooth_iterations: 5,
             depth_blur: 2,
+            prior: Some(PriorOptions::default()),
         }
     }
 }
@@ -103,8 +112,10 @@ pub fn mesh_from_prediction(
 pub struct Pix2pixReconstructor {
     /// The generator.
     pub model: Pix2pixModel,
-    /// Blur, edge rejection and smoothing.
+    /// Blur, edge rejection, smoothing and the prior's weight.
     pub options: Options,
+    /// The morphable model whose fit guides the face ([`Options::prior`]).
+    pub morphable: MorphableModel,
 }
 
 impl Pix2pixReconstructor {
@@ -118,16 +129,36 @@ impl Pix2pixReconstructor {
             None => Pix2pixModel::embedded_on(device),
         }
         .map_err(|e| MethodError::load(Method::Pix2pix, e))?;
+        let morphable =
+            MorphableModel::embedded().map_err(|e| MethodError::load(Method::Pix2pix, e))?;
         Ok(Self {
             model,
             options: Options::default(),
+            morphable,
         })
+    }
+
+    /// The same method with the face pulled a fraction `weight` of the way to the morphable
+    /// fit ([`super::fit_prior`]; 0: the network's depth alone).
+    #[must_use]
+    pub fn with_prior_weight(mut self, weight: f32) -> Self {
+        self.options.prior = PriorOptions::at(weight);
+        self
     }
 
     fn run(&self, photo: &RgbImage, face: &FaceCrop) -> Result<Reconstruction, Pix2pixReconError> {
         let prediction = {
             let _span = tracing::info_span!("network").entered();
             self.model.predict(&face.crop.image)?
+        };
+        let prediction = match &self.options.prior {
+            Some(opts) => {
+                let _span = tracing::info_span!("prior").entered();
+                let fit = FitFront::of_face(&self.morphable, face, NET_SIDE)?;
+                let side = face.crop.image.width() as usize;
+                prediction.one_piece().pulled_towards(&fit, side, opts)
+            }
+            None => prediction,
         };
         let _span = tracing::info_span!("mesh").entered();
         let side = CROP_SIDE as usize;

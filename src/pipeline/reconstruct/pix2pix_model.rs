@@ -9,6 +9,7 @@
 //! [[`DEPTH_MIN`], 1]; background pixels are [`BACKGROUND`]. Channel 1 is the head-mask logit.
 //! A depth map is only defined up to a z offset: predictions are centred on their mask mean.
 
+use super::fit_prior::{FitFront, PriorOptions, median_gap};
 use crate::nn::unet::{UNet, UNetConfig};
 use crate::pipeline::dce::downsample_masked;
 use crate::pipeline::mesh::from_depth::DepthMap;
@@ -203,6 +204,66 @@ impl DepthPrediction {
             depth,
             mask: self.mask.clone(),
         }
+    }
+}
+
+impl DepthPrediction {
+    /// The prediction with its face pulled towards the morphable fit `fit` (on this grid, crop
+    /// pixels of a `crop_side` crop; [`super::fit_prior`]): where both cover a cell its depth
+    /// moves `opts.weight` (faded at the coverage edge) of the way to the fit's, offset by their
+    /// median gap. Where only the fit covers a cell it joins the head, so the face has no hole
+    /// the fit does not have: at the fit's depth plus the gap between the two surfaces spread in
+    /// from the neighbouring cells, ring by ring, so that it meets them without a step.
+    /// Elsewhere the cells are the network's.
+    #[must_use]
+    pub fn pulled_towards(&self, fit: &FitFront, crop_side: usize, opts: &PriorOptions) -> Self {
+        let n = self.mask.len().isqrt();
+        if fit.n != n || opts.weight <= 0.0 {
+            return self.clone();
+        }
+        let unit = depth_unit(crop_side);
+        let gaps = (self.depth.iter().zip(&self.mask).zip(&fit.z))
+            .filter(|((_, m), _)| **m)
+            .map(|((d, _), z)| d - z / unit);
+        let Some(offset) = median_gap(gaps) else {
+            return self.clone();
+        };
+        let target: Vec<f32> = fit.z.iter().map(|z| z / unit + offset).collect();
+        let weights = fit.weights(opts);
+        let limit = opts.max_shift / unit;
+        let mut out = self.clone();
+        // The network's surface minus the fit's, where both are known.
+        let mut gap = vec![0.0f32; n * n];
+        let mut known = vec![false; n * n];
+        for (i, t) in target.iter().enumerate() {
+            if t.is_finite() && out.mask[i] {
+                out.depth[i] += (weights[i] * (t - out.depth[i])).clamp(-limit, limit);
+                gap[i] = out.depth[i] - t;
+                known[i] = true;
+            }
+        }
+        let mut missing: Vec<usize> = (0..n * n)
+            .filter(|&i| target[i].is_finite() && !out.mask[i])
+            .collect();
+        let only_fit = missing.clone();
+        while !missing.is_empty() {
+            let ring: Vec<(usize, f32)> = (missing.iter())
+                .filter_map(|&i| masked_mean(&gap, &known, n, i).map(|g| (i, g)))
+                .collect();
+            if ring.is_empty() {
+                break;
+            }
+            for &(i, g) in &ring {
+                gap[i] = g;
+                known[i] = true;
+            }
+            missing.retain(|&i| !known[i]);
+        }
+        for i in only_fit {
+            out.depth[i] = target[i] + gap[i];
+            out.mask[i] = true;
+        }
+        out
     }
 }
 
@@ -413,6 +474,51 @@ fn regions(cells: &[bool], w: usize, value: bool) -> Regions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hole_the_fit_covers_is_filled_without_a_step() {
+        // An 8 x 8 grid over a 16 px crop (depth unit 8): the fit is a slope over the left six
+        // columns; the network's surface is the same slope 0.3 nearer, with a 2 x 2 hole.
+        let n = 8;
+        let slope = |c: usize| 0.01 * c as f32;
+        let fit = FitFront {
+            n,
+            z: (0..n * n)
+                .map(|i| {
+                    if i % n < 6 {
+                        8.0 * slope(i % n)
+                    } else {
+                        f32::NAN
+                    }
+                })
+                .collect(),
+        };
+        let hole = |i: usize| (3..5).contains(&(i / n)) && (3..5).contains(&(i % n));
+        let pred = DepthPrediction {
+            depth: (0..n * n)
+                .map(|i| {
+                    if hole(i) {
+                        BACKGROUND
+                    } else {
+                        slope(i % n) + 0.3
+                    }
+                })
+                .collect(),
+            mask: (0..n * n).map(|i| !hole(i)).collect(),
+        };
+        let out = pred.pulled_towards(&fit, 16, &PriorOptions::default());
+        assert!(out.mask.iter().all(|&m| m));
+        for i in 0..n * n {
+            let want = slope(i % n) + 0.3;
+            assert!((out.depth[i] - want).abs() < 1e-5, "{i}: {}", out.depth[i]);
+        }
+        // A surface off the fit's shape moves halfway to it in the middle of the coverage.
+        let mut bumped = pred.clone();
+        bumped.depth[2 * n + 2] += 0.2;
+        let out = bumped.pulled_towards(&fit, 16, &PriorOptions::default());
+        let moved = out.depth[2 * n + 2] - (slope(2) + 0.3);
+        assert!(moved > 0.0 && moved < 0.2, "{moved}");
+    }
 
     #[test]
     fn target_is_mean_centred_and_masked() {

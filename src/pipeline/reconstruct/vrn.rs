@@ -13,11 +13,10 @@
 //! the head's pivot depth as in [`world_from_voxel`] (the volume spans z in [-64, 64]). The
 //! mesh is the whole visible head (face, scalp, neck) closed at the back.
 
+use super::fit_prior::{FitFront, PriorOptions};
 use super::morphable::MorphableModel;
-use super::morphable::depth::rasterise;
-use super::morphable::fit::{FitOptions, fit};
 use super::vrn_input::{MIRROR_68, encode, half_size};
-use super::vrn_prior::{FrontPrior, PriorOptions, pull_towards};
+use super::vrn_prior::pull_towards;
 use super::{FaceCrop, Method, MethodError, Reconstruction, Reconstructor};
 use crate::nn::vrn::{Vrn, VrnConfig, probabilities};
 use crate::pipeline::mesh::from_volume::{Volume, VolumeError, world_from_voxel};
@@ -66,7 +65,7 @@ pub struct Options {
     pub iso: f32,
     /// Smoothing of the isosurface.
     pub smooth: TaubinOptions,
-    /// How far the face is pulled towards the morphable-model fit ([`super::vrn_prior`]);
+    /// How far the face is pulled towards the morphable-model fit ([`super::fit_prior`]);
     /// `None`: VRN's volume alone.
     pub prior: Option<PriorOptions>,
 }
@@ -285,10 +284,7 @@ impl VrnReconstructor {
     /// fit ([`super::vrn_prior`]; 0: VRN's volume alone).
     #[must_use]
     pub fn with_prior_weight(mut self, weight: f32) -> Self {
-        self.options.prior = (weight > 0.0).then(|| PriorOptions {
-            weight,
-            ..PriorOptions::default()
-        });
+        self.options.prior = PriorOptions::at(weight);
         self
     }
 
@@ -318,20 +314,9 @@ impl VrnReconstructor {
         opts: &PriorOptions,
     ) -> Result<Volume, VrnError> {
         let _span = tracing::info_span!("prior").entered();
-        let fitted = fit(
-            &self.morphable,
-            &face.points_crop_frame(),
-            &FitOptions::default(),
-        )?;
+        let fit = FitFront::of_face(&self.morphable, face, volume.dims[0])?;
         let side = face.crop.image.width() as usize;
-        let (depth, mask) = rasterise(
-            &fitted.vertices(&self.morphable),
-            &self.morphable.triangles,
-            side,
-        );
-        let [n, _, bins] = volume.dims;
-        let prior = FrontPrior::from_depth(&depth, &mask, side, n, bins);
-        let _ = pull_towards(&mut volume, &prior, self.options.iso, opts);
+        let _ = pull_towards(&mut volume, &fit, side, self.options.iso, opts);
         Ok(volume)
     }
 }
