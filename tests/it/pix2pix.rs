@@ -109,3 +109,53 @@ fn the_prior_brings_the_face_towards_the_fit() {
     let alone = model().with_prior_weight(0.0);
     super::common::assert_prior_pulls_towards_the_fit(&guided, &alone);
 }
+
+/// Closed loops of boundary edges (edges of one triangle): the outline plus one per hole.
+fn border_loops(mesh: &visage::pipeline::mesh::Mesh) -> usize {
+    let mut uses = std::collections::HashMap::new();
+    for t in &mesh.triangles {
+        for k in 0..3 {
+            let (a, b) = (t[k], t[(k + 1) % 3]);
+            *uses.entry((a.min(b), a.max(b))).or_insert(0) += 1;
+        }
+    }
+    let mut parent: std::collections::HashMap<u32, u32> = std::collections::HashMap::new();
+    fn root(parent: &mut std::collections::HashMap<u32, u32>, v: u32) -> u32 {
+        let p = *parent.entry(v).or_insert(v);
+        if p == v {
+            return v;
+        }
+        let r = root(parent, p);
+        parent.insert(v, r);
+        r
+    }
+    for (&(a, b), &n) in &uses {
+        if n == 1 {
+            let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+            parent.insert(ra, rb);
+        }
+    }
+    let vertices: Vec<u32> = parent.keys().copied().collect();
+    let roots: std::collections::HashSet<u32> =
+        vertices.into_iter().map(|v| root(&mut parent, v)).collect();
+    roots.len()
+}
+
+#[test]
+fn the_prior_closes_the_face() {
+    // Inside the fit's coverage the mesh is one sheet: only holes at the hair and the collar
+    // (outside it) may remain.
+    let det = Detector::new(&Device::Cpu).unwrap();
+    let guided = model();
+    let alone = model().with_prior_weight(0.0);
+    for name in ["astronaut.png", "grace_hopper.jpg"] {
+        let photo = fixture(name);
+        let p = prepare(&det, &photo, 0, Upscaler::Bicubic).unwrap();
+        let loops = |m: &Pix2pixReconstructor| {
+            border_loops(&m.reconstruct(&p.photo, &p.face).unwrap().mesh)
+        };
+        let (before, after) = (loops(&alone), loops(&guided));
+        eprintln!("{name}: border loops {before} -> {after}");
+        assert!(after < before && after <= 4, "{name}: {before} -> {after}");
+    }
+}

@@ -42,6 +42,20 @@ impl Mesh {
         colors: Option<&RgbImage>,
         options: DepthMeshOptions,
     ) -> Self {
+        Self::from_depth_within(map, colors, options, None)
+    }
+
+    /// [`Mesh::from_depth`], except that triangles whose three pixels are all `continuous`
+    /// (same layout as the map) are kept whatever their edge lengths: where the surface is known
+    /// to be one sheet (e.g. inside a fitted face model's coverage) a steep slope is geometry,
+    /// not a discontinuity.
+    #[must_use]
+    pub fn from_depth_within(
+        map: &DepthMap,
+        colors: Option<&RgbImage>,
+        options: DepthMeshOptions,
+        continuous: Option<&[bool]>,
+    ) -> Self {
         let (w, h) = (map.width, map.height);
         let mut positions = Vec::with_capacity(w * h);
         for row in 0..h {
@@ -73,7 +87,8 @@ impl Mesh {
                     ([a, c, b], [q[0], q[2], q[1]]),
                     ([b, c, d], [q[1], q[2], q[3]]),
                 ] {
-                    if corners.iter().all(|&j| ok(j)) && short(t) {
+                    let sheet = continuous.is_some_and(|c| corners.iter().all(|&j| c[j]));
+                    if corners.iter().all(|&j| ok(j)) && (sheet || short(t)) {
                         triangles.push(t);
                     }
                 }
@@ -127,6 +142,26 @@ mod tests {
         for n in &m.normals {
             assert!((n[2] - 1.0).abs() < 1e-6, "{n:?}");
         }
+    }
+
+    #[test]
+    fn a_continuous_region_keeps_its_steep_triangles() {
+        // A 4 x 2 map with a 50 px step between columns 1 and 2: cut without the region, kept
+        // when every pixel is in it, and cut again where the region stops short of the step.
+        let map = DepthMap {
+            width: 4,
+            height: 2,
+            depth: vec![0.0, 0.0, 50.0, 50.0, 0.0, 0.0, 50.0, 50.0],
+            mask: vec![true; 8],
+        };
+        let opts = DepthMeshOptions::default();
+        assert_eq!(Mesh::from_depth(&map, None, opts).triangles.len(), 4);
+        let all = vec![true; 8];
+        let kept = Mesh::from_depth_within(&map, None, opts, Some(&all));
+        assert_eq!(kept.triangles.len(), 6);
+        let left = [true, true, false, false, true, true, false, false];
+        let cut = Mesh::from_depth_within(&map, None, opts, Some(&left));
+        assert_eq!(cut.triangles.len(), 4);
     }
 
     #[test]

@@ -46,11 +46,11 @@ pub const REAL: [RealScore; 5] = [
     },
     RealScore {
         method: Method::Pix2pix,
-        full: 2.615,
-        at_64px: 2.63,
-        at_32px: 2.78,
-        at_24px: 3.06,
-        james: 3.817,
+        full: 2.698,
+        at_64px: 2.75,
+        at_32px: 3.19,
+        at_24px: 3.48,
+        james: 3.653,
     },
     RealScore {
         method: Method::Morphable,

@@ -47,8 +47,12 @@ pub struct Options {
     /// 3x3 masked mean passes over the predicted depth before meshing (0 = none).
     pub depth_blur: usize,
     /// How far the face is pulled towards the morphable-model fit ([`super::fit_prior`]);
-    /// `None`: the network's depth alone.
+    /// `None`: the network's depth alone. Inside the fit's coverage the mesh is one sheet (no
+    /// edge test there).
     pub prior: Option<PriorOptions>,
+    /// 3x3 mean passes over the gap between the network's and the fit's surfaces before the
+    /// pull ([`DepthPrediction::pulled_towards`]).
+    pub prior_smoothing: usize,
 }
 
 impl Default for Options {
@@ -58,12 +62,14 @@ impl Default for Options {
             smooth_iterations: 5,
             depth_blur: 2,
             prior: Some(PriorOptions::default()),
+            prior_smoothing: 8,
         }
     }
 }
 
 /// The mesh of a prediction (blurred by `options.depth_blur`) in the crop frame of a
-/// `crop_side` crop, coloured from `crop` (any size; resized to the prediction grid).
+/// `crop_side` crop, coloured from `crop` (any size; resized to the prediction grid). Triangles
+/// over `continuous` cells (the prediction's grid; the fit's coverage) escape the edge test.
 ///
 /// # Errors
 /// [`Pix2pixReconError::EmptyMesh`] when nothing survives; an invalid mesh.
@@ -72,6 +78,7 @@ pub fn mesh_from_prediction(
     crop: &RgbImage,
     crop_side: usize,
     options: &Options,
+    continuous: Option<&[bool]>,
 ) -> Result<Mesh, Pix2pixReconError> {
     let map = pred
         .one_piece()
@@ -88,7 +95,8 @@ pub fn mesh_from_prediction(
     let grid_options = DepthMeshOptions {
         max_edge: options.max_edge / k,
     };
-    let mut mesh = Mesh::from_depth(&grid, Some(&colors), grid_options).largest_component();
+    let mut mesh =
+        Mesh::from_depth_within(&grid, Some(&colors), grid_options, continuous).largest_component();
     if mesh.triangles.is_empty() {
         return Err(Pix2pixReconError::EmptyMesh);
     }
@@ -151,18 +159,31 @@ impl Pix2pixReconstructor {
             let _span = tracing::info_span!("network").entered();
             self.model.predict(&face.crop.image)?
         };
-        let prediction = match &self.options.prior {
+        let (prediction, coverage) = match &self.options.prior {
             Some(opts) => {
                 let _span = tracing::info_span!("prior").entered();
                 let fit = FitFront::of_face(&self.morphable, face, NET_SIDE)?;
                 let side = face.crop.image.width() as usize;
-                prediction.one_piece().pulled_towards(&fit, side, opts)
+                let coverage: Vec<bool> = fit.z.iter().map(|z| z.is_finite()).collect();
+                let pulled = (prediction.one_piece()).pulled_towards(
+                    &fit,
+                    side,
+                    opts,
+                    self.options.prior_smoothing,
+                );
+                (pulled, Some(coverage))
             }
-            None => prediction,
+            None => (prediction, None),
         };
         let _span = tracing::info_span!("mesh").entered();
         let side = CROP_SIDE as usize;
-        let mut mesh = mesh_from_prediction(&prediction, &face.crop.image, side, &self.options)?;
+        let mut mesh = mesh_from_prediction(
+            &prediction,
+            &face.crop.image,
+            side,
+            &self.options,
+            coverage.as_deref(),
+        )?;
         mesh.colors = face.colours(photo, &mesh.positions);
         let depth = (prediction.one_piece())
             .smoothed(self.options.depth_blur)
@@ -212,7 +233,7 @@ mod tests {
             depth_blur: 0,
             ..Options::default()
         };
-        mesh_from_prediction(&pred, &crop, 128, &opts).unwrap()
+        mesh_from_prediction(&pred, &crop, 128, &opts, None).unwrap()
     }
 
     #[test]

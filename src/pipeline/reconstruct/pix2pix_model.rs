@@ -211,12 +211,19 @@ impl DepthPrediction {
     /// The prediction with its face pulled towards the morphable fit `fit` (on this grid, crop
     /// pixels of a `crop_side` crop; [`super::fit_prior`]): where both cover a cell its depth
     /// moves `opts.weight` (faded at the coverage edge) of the way to the fit's, offset by their
-    /// median gap. Where only the fit covers a cell it joins the head, so the face has no hole
+    /// median gap, after the gap between the two surfaces has had `passes` rounds of a 3x3 mean
+    /// over those cells. Where only the fit covers a cell it joins the head, so the face has no hole
     /// the fit does not have: at the fit's depth plus the gap between the two surfaces spread in
     /// from the neighbouring cells, ring by ring, so that it meets them without a step.
     /// Elsewhere the cells are the network's.
     #[must_use]
-    pub fn pulled_towards(&self, fit: &FitFront, crop_side: usize, opts: &PriorOptions) -> Self {
+    pub fn pulled_towards(
+        &self,
+        fit: &FitFront,
+        crop_side: usize,
+        opts: &PriorOptions,
+        passes: usize,
+    ) -> Self {
         let n = self.mask.len().isqrt();
         if fit.n != n || opts.weight <= 0.0 {
             return self.clone();
@@ -232,14 +239,33 @@ impl DepthPrediction {
         let weights = fit.weights(opts);
         let limit = opts.max_shift / unit;
         let mut out = self.clone();
-        // The network's surface minus the fit's, where both are known.
-        let mut gap = vec![0.0f32; n * n];
-        let mut known = vec![false; n * n];
+        // The network's surface minus the fit's where both are known, smoothed there: the
+        // network's steps inside the face (which the mesh's edge test would cut open) are its
+        // least reliable part on real photos.
+        let mut known: Vec<bool> = (0..n * n)
+            .map(|i| target[i].is_finite() && out.mask[i])
+            .collect();
+        let mut gap: Vec<f32> = (0..n * n)
+            .map(|i| {
+                if known[i] {
+                    out.depth[i] - target[i]
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        for _ in 0..passes {
+            let src = gap.clone();
+            for i in (0..n * n).filter(|&i| known[i]) {
+                gap[i] = masked_mean(&src, &known, n, i).unwrap_or(src[i]);
+            }
+        }
         for (i, t) in target.iter().enumerate() {
-            if t.is_finite() && out.mask[i] {
-                out.depth[i] += (weights[i] * (t - out.depth[i])).clamp(-limit, limit);
+            if known[i] {
+                let fade = weights[i] / opts.weight;
+                let aim = t + (1.0 - opts.weight) * gap[i];
+                out.depth[i] += (fade * (aim - out.depth[i])).clamp(-limit, limit);
                 gap[i] = out.depth[i] - t;
-                known[i] = true;
             }
         }
         let mut missing: Vec<usize> = (0..n * n)
@@ -506,7 +532,7 @@ mod tests {
                 .collect(),
             mask: (0..n * n).map(|i| !hole(i)).collect(),
         };
-        let out = pred.pulled_towards(&fit, 16, &PriorOptions::default());
+        let out = pred.pulled_towards(&fit, 16, &PriorOptions::default(), 0);
         assert!(out.mask.iter().all(|&m| m));
         for i in 0..n * n {
             let want = slope(i % n) + 0.3;
@@ -515,7 +541,7 @@ mod tests {
         // A surface off the fit's shape moves halfway to it in the middle of the coverage.
         let mut bumped = pred.clone();
         bumped.depth[2 * n + 2] += 0.2;
-        let out = bumped.pulled_towards(&fit, 16, &PriorOptions::default());
+        let out = bumped.pulled_towards(&fit, 16, &PriorOptions::default(), 0);
         let moved = out.depth[2 * n + 2] - (slope(2) + 0.3);
         assert!(moved > 0.0 && moved < 0.2, "{moved}");
     }
