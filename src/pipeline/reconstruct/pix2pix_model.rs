@@ -165,19 +165,7 @@ impl DepthPrediction {
         let mut missing: Vec<usize> = (0..w * w)
             .filter(|&i| back.labels[i] != 0 && !open[back.labels[i] as usize])
             .collect();
-        while !missing.is_empty() {
-            let ring: Vec<(usize, f32)> = (missing.iter())
-                .filter_map(|&i| masked_mean(&depth, &mask, w, i).map(|z| (i, z)))
-                .collect();
-            if ring.is_empty() {
-                break;
-            }
-            for &(i, z) in &ring {
-                depth[i] = z;
-                mask[i] = true;
-            }
-            missing.retain(|&i| !mask[i]);
-        }
+        spread_in(&mut depth, &mut mask, w, &mut missing);
         Self { depth, mask }
     }
 
@@ -272,19 +260,7 @@ impl DepthPrediction {
             .filter(|&i| target[i].is_finite() && !out.mask[i])
             .collect();
         let only_fit = missing.clone();
-        while !missing.is_empty() {
-            let ring: Vec<(usize, f32)> = (missing.iter())
-                .filter_map(|&i| masked_mean(&gap, &known, n, i).map(|g| (i, g)))
-                .collect();
-            if ring.is_empty() {
-                break;
-            }
-            for &(i, g) in &ring {
-                gap[i] = g;
-                known[i] = true;
-            }
-            missing.retain(|&i| !known[i]);
-        }
+        spread_in(&mut gap, &mut known, n, &mut missing);
         for i in only_fit {
             out.depth[i] = target[i] + gap[i];
             out.mask[i] = true;
@@ -430,6 +406,25 @@ impl Pix2pixModel {
         let mut v = self.predict_batch(&[crop])?;
         v.pop()
             .ok_or_else(|| Pix2pixError::Candle(candle_core::Error::Msg("empty batch".into())))
+    }
+}
+
+/// Fills the `missing` cells of a `w x w` grid from the known ones (`known`), ring by ring: each
+/// cell next to a known one takes the mean of its known 8-neighbours and becomes known. Cells
+/// that no ring reaches stay missing (left in `missing`).
+fn spread_in(values: &mut [f32], known: &mut [bool], w: usize, missing: &mut Vec<usize>) {
+    while !missing.is_empty() {
+        let ring: Vec<(usize, f32)> = (missing.iter())
+            .filter_map(|&i| masked_mean(values, known, w, i).map(|v| (i, v)))
+            .collect();
+        if ring.is_empty() {
+            break;
+        }
+        for &(i, v) in &ring {
+            values[i] = v;
+            known[i] = true;
+        }
+        missing.retain(|&i| !known[i]);
     }
 }
 
