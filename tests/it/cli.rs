@@ -215,3 +215,22 @@ fn explicit_cuda_without_the_feature_is_one_clear_line() {
     assert!(stderr.contains("--features cuda"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 }
+
+#[test]
+fn a_fit_prior_outside_zero_to_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("face.obj");
+    let (ok, _, err) = visage(&[
+        "reconstruct",
+        "tests/fixtures/astronaut.png",
+        "--method",
+        "vrn",
+        "--fit-prior",
+        "1.5",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!ok);
+    assert!(err.contains("--fit-prior must lie in [0, 1]"), "{err}");
+    assert!(!out.exists(), "nothing is written on a refused argument");
+}
