@@ -123,7 +123,7 @@ pub struct Pix2pixReconstructor {
     /// Blur, edge rejection, smoothing and the prior's weight.
     pub options: Options,
     /// The morphable model whose fit guides the face ([`Options::prior`]).
-    pub morphable: MorphableModel,
+    pub morphable: &'static MorphableModel,
 }
 
 impl Pix2pixReconstructor {
@@ -138,7 +138,7 @@ impl Pix2pixReconstructor {
         }
         .map_err(|e| MethodError::load(Method::Pix2pix, e))?;
         let morphable =
-            MorphableModel::embedded().map_err(|e| MethodError::load(Method::Pix2pix, e))?;
+            MorphableModel::shared().map_err(|e| MethodError::load(Method::Pix2pix, e))?;
         Ok(Self {
             model,
             options: Options::default(),
@@ -162,7 +162,7 @@ impl Pix2pixReconstructor {
         let (prediction, coverage) = match &self.options.prior {
             Some(opts) => {
                 let _span = tracing::info_span!("prior").entered();
-                let fit = FitFront::of_face(&self.morphable, face, NET_SIDE)?;
+                let fit = FitFront::of_face(self.morphable, face, NET_SIDE)?;
                 let side = face.crop.image.width() as usize;
                 let coverage: Vec<bool> = fit.z.iter().map(|z| z.is_finite()).collect();
                 let pulled = (prediction.one_piece()).pulled_towards(

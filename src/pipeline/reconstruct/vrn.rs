@@ -257,7 +257,7 @@ pub struct VrnReconstructor {
     /// Iso level, smoothing and the prior's weight.
     pub options: Options,
     /// The morphable model whose fit guides the face ([`Options::prior`]).
-    pub morphable: MorphableModel,
+    pub morphable: &'static MorphableModel,
 }
 
 impl VrnReconstructor {
@@ -271,8 +271,7 @@ impl VrnReconstructor {
             None => VrnModel::embedded(device),
         }
         .map_err(|e| MethodError::load(Method::Vrn, e))?;
-        let morphable =
-            MorphableModel::embedded().map_err(|e| MethodError::load(Method::Vrn, e))?;
+        let morphable = MorphableModel::shared().map_err(|e| MethodError::load(Method::Vrn, e))?;
         Ok(Self {
             model,
             options: Options::default(),
@@ -314,7 +313,7 @@ impl VrnReconstructor {
         opts: &PriorOptions,
     ) -> Result<Volume, VrnError> {
         let _span = tracing::info_span!("prior").entered();
-        let fit = FitFront::of_face(&self.morphable, face, volume.dims[0])?;
+        let fit = FitFront::of_face(self.morphable, face, volume.dims[0])?;
         let side = face.crop.image.width() as usize;
         let _ = pull_towards(&mut volume, &fit, side, self.options.iso, opts);
         Ok(volume)
