@@ -1,8 +1,10 @@
 //! The `pix2pix` method: the prepared face ([`FaceCrop`]: the crop framed like the synthetic
 //! training samples, enlarged with the user's upscaler when smaller) -> the U-Net's depth map
-//! and head mask ([`super::pix2pix_model`]) -> a masked grid mesh (after a light masked blur of
-//! the depth) with long edges rejected ([`Mesh::from_depth`]) -> optional Taubin smoothing ->
-//! vertex colours from the photo.
+//! and head mask ([`super::pix2pix_model`]) -> the face pulled halfway to the `3dmm` fit inside
+//! the fit's coverage, which also joins the mask ([`super::fit_prior`],
+//! [`DepthPrediction::pulled_towards`]) -> a masked grid mesh (after a light masked blur of the
+//! depth) with long edges rejected outside the fit's coverage ([`Mesh::from_depth_within`]) ->
+//! optional Taubin smoothing -> vertex colours from the photo.
 //!
 //! Frame: the crop frame of [`crate::pipeline::mesh`] for the [`CROP_SIDE`] crop: +X right,
 //! +Y up, +Z towards the camera, crop pixels; z is centred on the mean over the predicted mask

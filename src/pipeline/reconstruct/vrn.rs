@@ -3,7 +3,8 @@
 //! prepared face ([`FaceCrop`]: the 128 px crop framed like the synthetic training samples,
 //! enlarged with the user's upscaler when smaller, and its 68 landmarks) -> 64 px network
 //! input (RGB + 68 heatmaps) -> occupancy volume `[32 bins, 64, 64]`, averaged with the volume
-//! of the mirrored input mapped back (test-time augmentation, [`Tta`]) -> isosurface at
+//! of the mirrored input mapped back (test-time augmentation, [`Tta`]) -> the face's columns
+//! shifted halfway to the `3dmm` fit inside its coverage ([`super::vrn_prior`]) -> isosurface at
 //! occupancy 0.4 ([`Options::iso`]; on the validation split 0.4 beat 0.5, see the VRN model card;
 //! [`Mesh::from_volume`], surface nets) -> largest component -> Taubin smoothing -> vertex
 //! colours sampled from the photo.
