@@ -10,9 +10,9 @@
 //! colours sampled from the photo.
 //!
 //! Frame: the crop frame of [`crate::pipeline::mesh`] for the 128 px face crop
-//! ([`super::face::CROP_SIDE`]): +X right, +Y up (`128 - row`), +Z towards the camera, crop pixels; z = 0 is
-//! the head's pivot depth as in [`world_from_voxel`] (the volume spans z in [-64, 64]). The
-//! mesh is the whole visible head (face, scalp, neck) closed at the back.
+//! ([`super::face::CROP_SIDE`]): +X right, +Y up (`128 - row`), +Z towards the camera, crop
+//! pixels; z = 0 is the head's pivot depth as in [`world_from_voxel`] (the volume spans z in
+//! [-64, 64]). The mesh is the whole visible head (face, scalp, neck) closed at the back.
 
 use super::fit_prior::{FitFront, PriorOptions};
 use super::morphable::MorphableModel;
