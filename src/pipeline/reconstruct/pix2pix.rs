@@ -72,6 +72,7 @@ impl Default for Options {
 /// The mesh of a prediction (blurred by `options.depth_blur`) in the crop frame of a
 /// `crop_side` crop, coloured from `crop` (any size; resized to the prediction grid). Triangles
 /// over `continuous` cells (the prediction's grid; the fit's coverage) escape the edge test.
+/// Also answers the depth map the mesh was built from (on the prediction's grid, crop pixels).
 ///
 /// # Errors
 /// [`Pix2pixReconError::EmptyMesh`] when nothing survives; an invalid mesh.
@@ -81,7 +82,7 @@ pub fn mesh_from_prediction(
     crop_side: usize,
     options: &Options,
     continuous: Option<&[bool]>,
-) -> Result<Mesh, Pix2pixReconError> {
+) -> Result<(Mesh, DepthMap), Pix2pixReconError> {
     let map = pred
         .one_piece()
         .smoothed(options.depth_blur)
@@ -90,7 +91,7 @@ pub fn mesh_from_prediction(
     // Build on the grid in grid units, then scale everything to crop pixels.
     let grid = DepthMap {
         depth: map.depth.iter().map(|z| z / k).collect(),
-        ..map
+        ..map.clone()
     };
     let side = u32::try_from(grid.width).unwrap_or(u32::MAX);
     let colors = resize(crop, side, side, FilterType::Triangle);
@@ -114,7 +115,7 @@ pub fn mesh_from_prediction(
         mesh.compute_normals();
     }
     mesh.sanity_check()?;
-    Ok(mesh)
+    Ok((mesh, map))
 }
 
 /// The `pix2pix` method: the generator and how its depth map is meshed.
@@ -179,7 +180,7 @@ impl Pix2pixReconstructor {
         };
         let _span = tracing::info_span!("mesh").entered();
         let side = CROP_SIDE as usize;
-        let mut mesh = mesh_from_prediction(
+        let (mut mesh, depth) = mesh_from_prediction(
             &prediction,
             &face.crop.image,
             side,
@@ -187,9 +188,6 @@ impl Pix2pixReconstructor {
             coverage.as_deref(),
         )?;
         mesh.colors = face.colours(photo, &mesh.positions);
-        let depth = (prediction.one_piece())
-            .smoothed(self.options.depth_blur)
-            .depth_map(side);
         Ok(Reconstruction {
             mesh,
             landmark_vertices: None,
@@ -235,7 +233,9 @@ mod tests {
             depth_blur: 0,
             ..Options::default()
         };
-        mesh_from_prediction(&pred, &crop, 128, &opts, None).unwrap()
+        mesh_from_prediction(&pred, &crop, 128, &opts, None)
+            .unwrap()
+            .0
     }
 
     #[test]
